@@ -1,0 +1,213 @@
+"""``$IOTDB_AINODE_HOME/conf/iotdb-ainode.properties`` → a typed, validated :class:`Settings`.
+
+Every key of IoTDB's AINode (contract section 6) is here with its default, plus ainode's own serving
+knobs. Relative paths resolve against ``IOTDB_AINODE_HOME`` (default: the current directory). Unknown keys
+are warned about; a bad value raises :class:`ConfigError` naming the key, the file and what is allowed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable
+
+from jproperties import Properties
+
+from ainode_core.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+CONFIG_RELATIVE_PATH = Path("conf") / "iotdb-ainode.properties"
+HOME_ENV = "IOTDB_AINODE_HOME"
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"true", "1", "yes", "on"}:
+        return True
+    if lowered in {"false", "0", "no", "off"}:
+        return False
+    raise ValueError("expected true or false (or 1 / 0)")
+
+
+def _endpoint(text: str) -> str:
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("expected host:port, e.g. 127.0.0.1:10710")
+    return text.strip()
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 65536:
+        raise ValueError("expected a port number between 0 and 65535 (0 = pick a free port)")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("expected a positive integer")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("expected an integer >= 0")
+    return value
+
+
+def _ratio(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise ValueError("expected a number in (0, 1]")
+    return value
+
+
+def _at_least_one(text: str) -> float:
+    value = float(text)
+    if value < 1:
+        raise ValueError("expected a number >= 1")
+    return value
+
+
+def _mem_map(text: str) -> dict[str, int]:
+    """``model_id:bytes,model_id:bytes``: per-model memory estimates used by LOAD MODEL placement."""
+    result: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition(":")
+        if not sep:
+            raise ValueError("expected model_id:bytes pairs separated by commas")
+        result[name.strip()] = int(value)
+    return result
+
+
+def _list(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _setting(default: Any, parse: Callable[[str], Any] = str, doc: str = "") -> Any:
+    return field(default=default, metadata={"parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings. Attribute names are the property keys."""
+
+    cluster_name: str = _setting("defaultCluster", doc="name of the IoTDB cluster to join")
+    ain_seed_config_node: str = _setting("127.0.0.1:10710", _endpoint, "ConfigNode to register with")
+    ain_rpc_address: str = _setting("127.0.0.1", doc="address the Thrift service binds to")
+    ain_rpc_port: int = _setting(10810, _port, "port of the Thrift service")
+    ain_thrift_compression_enabled: bool = _setting(False, _bool, "compact protocol instead of binary")
+    ain_internal_ssl_enabled: bool = _setting(False, _bool, "TLS on the Thrift service")
+    ain_thrift_ssl_cert_file: str = _setting("", doc="TLS certificate (PEM)")
+    ain_thrift_ssl_key_file: str = _setting("", doc="TLS private key (PEM)")
+    ain_cluster_ingress_address: str = _setting("127.0.0.1", doc="DataNode for reading datasets")
+    ain_cluster_ingress_port: int = _setting(6667, _port)
+    ain_cluster_ingress_username: str = _setting("root")
+    ain_cluster_ingress_password: str = _setting("root")
+    ain_cluster_ingress_time_zone: str = _setting("UTC+8")
+    ain_cluster_ingress_ssl_enabled: bool = _setting(False, _bool)
+    ain_system_dir: Path = _setting(Path("data/ainode/system"), Path)
+    ain_models_dir: Path = _setting(Path("data/ainode/models"), Path)
+    ain_logs_dir: Path = _setting(Path("logs"), Path)
+    ain_inference_batch_interval_in_ms: int = _setting(15, _non_negative_int,
+                                                       "longest a request waits for company in a batch")
+    ain_inference_max_batch_size: int = _setting(64, _positive_int, "most requests merged into one model call")
+    ain_inference_max_output_length: int = _setting(2880, _positive_int, "largest output_length accepted")
+    ain_inference_timeout_in_ms: int = _setting(60000, _positive_int, "default deadline of a request")
+    ain_inference_max_queue_size: int = _setting(1024, _positive_int, "queued requests per model before 1521")
+    ain_inference_memory_usage_ratio: float = _setting(0.4, _ratio)
+    ain_inference_extra_memory_ratio: float = _setting(1.2, _at_least_one)
+    ain_inference_model_mem_usage_map: dict = _setting(None, _mem_map)  # type: ignore[assignment]
+    ain_rpc_worker_threads: int = _setting(32, _positive_int, "Thrift worker threads")
+    ain_model_uri_allowed_roots: tuple = _setting((), _list, "local roots CREATE MODEL may read from; empty = any")
+    ain_fetch_builtin_weights: bool = _setting(True, _bool, "download missing built-in weights at start")
+    home: Path = field(default=Path("."), metadata={"internal": True})
+    source_file: Path | None = field(default=None, metadata={"internal": True})
+
+    def __post_init__(self) -> None:
+        if self.ain_inference_model_mem_usage_map is None:
+            object.__setattr__(self, "ain_inference_model_mem_usage_map", {})
+        for name in ("ain_system_dir", "ain_models_dir", "ain_logs_dir"):
+            path = Path(getattr(self, name))
+            if not path.is_absolute():
+                object.__setattr__(self, name, (Path(self.home) / path).resolve())
+
+    @property
+    def rpc_endpoint(self) -> tuple[str, int]:
+        return self.ain_rpc_address, self.ain_rpc_port
+
+    @property
+    def seed_config_node(self) -> tuple[str, int]:
+        host, _, port = self.ain_seed_config_node.rpartition(":")
+        return host, int(port)
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def setting_keys() -> list[str]:
+    return [f.name for f in fields(Settings) if not f.metadata.get("internal")]
+
+
+def ainode_home() -> Path:
+    return Path(os.environ.get(HOME_ENV) or ".").resolve()
+
+
+def parse_properties(values: dict[str, str], *, home: Path, source: Path | None) -> Settings:
+    known = {f.name: f for f in fields(Settings) if not f.metadata.get("internal")}
+    parsed: dict[str, Any] = {}
+    where = str(source) if source else "settings"
+    for key, raw in values.items():
+        if key not in known:
+            log.warning("%s: unknown key '%s' ignored (known keys are listed in conf/iotdb-ainode.properties)",
+                        where, key)
+            continue
+        parse = known[key].metadata["parse"]
+        try:
+            parsed[key] = parse(raw.strip())
+        except ValueError as exc:
+            raise ConfigError(f"{where}: bad value for '{key}': {raw!r} ({exc})") from exc
+    return Settings(home=home, source_file=source, **parsed)
+
+
+def load_settings(home: Path | None = None, overrides: dict[str, str] | None = None) -> Settings:
+    """Read the config file under ``home`` (default ``$IOTDB_AINODE_HOME``); a missing file means defaults."""
+    home = (home or ainode_home()).resolve()
+    path = home / CONFIG_RELATIVE_PATH
+    values: dict[str, str] = {}
+    if path.exists():
+        properties = Properties()
+        try:
+            with open(path, "rb") as handle:
+                properties.load(handle, "utf-8")
+        except Exception as exc:
+            raise ConfigError(f"{path}: cannot be read as a java properties file: {exc}") from exc
+        values = {key: value.data for key, value in properties.items()}
+    values.update(overrides or {})
+    return parse_properties(values, home=home, source=path if path.exists() else None)
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    properties = Properties()
+    with open(path, "rb") as handle:
+        properties.load(handle, "utf-8")
+    return {key: value.data for key, value in properties.items()}
+
+
+def write_properties_atomically(path: Path, values: dict[str, str], comment: str = "") -> None:
+    """Write java-properties text with temp file + rename, so a crash leaves the old file or the new one."""
+    from ainode_core.models.atomic import atomic_write_bytes
+
+    properties = Properties()
+    for key, value in values.items():
+        properties[key] = str(value)
+    import io
+
+    buffer = io.BytesIO()
+    properties.store(buffer, initial_comments=comment or None, encoding="utf-8", timestamp=False)
+    atomic_write_bytes(path, buffer.getvalue())

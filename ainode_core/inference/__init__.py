@@ -1,0 +1,1 @@
+"""Serving: model instances per device, batching, scheduling, LOAD/UNLOAD."""

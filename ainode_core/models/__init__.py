@@ -1,0 +1,1 @@
+"""Model records, the persisted catalog, storage layout, fetching weights, model folders."""

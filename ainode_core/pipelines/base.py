@@ -1,0 +1,139 @@
+"""The pipeline contract between the core and a model plugin.
+
+A pipeline wraps one loaded model instance on one device. The engine calls :meth:`Pipeline.run` with a
+*batch* of inputs (one per request or per series) and gets one output per input back::
+
+    inputs = [{"targets": array [C, L], "past_covariates": {name: [L]}, "future_covariates": {name: [H]}}]
+    outputs = pipeline.run(inputs, output_length=H, **options)   # list of arrays [C, H]
+
+``run`` is ``preprocess`` → ``forecast`` (or ``detect`` / ``classify``) → ``postprocess``, the same three
+steps as IoTDB's AINode pipelines, so model folders written for Apache's node map onto this class.
+Validation of shapes and covariates lives in :mod:`ainode_core.pipelines.validation`, done once here so
+plugins receive clean inputs: float64 numpy arrays, targets always 2-D ``[C, L]``.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Mapping, Sequence
+
+import numpy as np
+
+from ainode_core.pipelines.validation import validate_forecast_inputs, validate_target_inputs
+
+SeriesInput = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a pipeline knows about the model it serves."""
+
+    model_id: str
+    model_type: str
+    category: str = "builtin"
+    task: str = "forecast"
+    path: Path | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Pipeline(ABC):
+    """One model instance on one device. Subclasses load their model in ``__init__`` (or lazily)."""
+
+    task: ClassVar[str] = ""
+
+    def __init__(self, model_info: ModelInfo, device: str = "cpu", **model_kwargs: Any) -> None:
+        self.model_info = model_info
+        self.device = device
+        self.model_kwargs = model_kwargs
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        return self.model_info.config
+
+    def preprocess(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+        return validate_target_inputs(inputs)
+
+    def postprocess(self, outputs: Sequence[Any], **infer_kwargs: Any) -> list[np.ndarray]:
+        return [np.asarray(_to_numpy(out), dtype=np.float64) for out in outputs]
+
+    @abstractmethod
+    def _infer(self, inputs: list[SeriesInput], **infer_kwargs: Any) -> Sequence[Any]:
+        """The task's own step (``forecast`` / ``detect`` / ``classify``)."""
+
+    def run(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[np.ndarray]:
+        prepared = self.preprocess(inputs, **infer_kwargs)
+        outputs = self._infer(prepared, **infer_kwargs)
+        return self.postprocess(outputs, **infer_kwargs)
+
+
+class ForecastPipeline(Pipeline):
+    """Forecasting: each input gives targets ``[C, L]``; each output is ``[C, output_length]``, the first
+    column being the first step AFTER the input."""
+
+    task = "forecast"
+
+    def preprocess(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+        return validate_forecast_inputs(inputs, infer_kwargs.get("output_length"))
+
+    @abstractmethod
+    def forecast(self, inputs: list[SeriesInput], **infer_kwargs: Any) -> Sequence[Any]:
+        """Return one ``[C, output_length]`` array (or tensor) per input."""
+
+    def _infer(self, inputs: list[SeriesInput], **infer_kwargs: Any) -> Sequence[Any]:
+        return self.forecast(inputs, **infer_kwargs)
+
+    def postprocess(self, outputs: Sequence[Any], **infer_kwargs: Any) -> list[np.ndarray]:
+        arrays = super().postprocess(outputs, **infer_kwargs)
+        horizon = infer_kwargs.get("output_length")
+        for index, array in enumerate(arrays):
+            if array.ndim == 1:
+                arrays[index] = array = array[None, :]
+            if horizon is not None and array.shape[-1] != horizon:
+                from ainode_core.errors import InferenceInternalError
+
+                raise InferenceInternalError(
+                    f"Model {self.model_info.model_id} output length is {array.shape[-1]}, "
+                    f"doesn't equal to specified {horizon}"
+                )
+        return arrays
+
+
+class AnomalyDetectionPipeline(Pipeline):
+    """Anomaly detection: each input gives targets ``[C, L]``; each output is ``[C, L]`` of labels/flags."""
+
+    task = "anomaly_detection"
+
+    @abstractmethod
+    def detect(self, inputs: list[SeriesInput], **infer_kwargs: Any) -> Sequence[Any]:
+        """Return one ``[C, L]`` array per input: a label or a 0/1 flag for every input row."""
+
+    def _infer(self, inputs: list[SeriesInput], **infer_kwargs: Any) -> Sequence[Any]:
+        return self.detect(inputs, **infer_kwargs)
+
+
+class ClassificationPipeline(Pipeline):
+    """Classification: each input gives targets ``[C, L]``; each output is ``[C, K]`` class scores."""
+
+    task = "classification"
+
+    @abstractmethod
+    def classify(self, inputs: list[SeriesInput], **infer_kwargs: Any) -> Sequence[Any]:
+        """Return one ``[C, K]`` array per input."""
+
+    def _infer(self, inputs: list[SeriesInput], **infer_kwargs: Any) -> Sequence[Any]:
+        return self.classify(inputs, **infer_kwargs)
+
+
+def _to_numpy(value: Any) -> Any:
+    """Accept torch tensors without importing torch here (keeps the core import-light)."""
+    if hasattr(value, "detach"):
+        return value.detach().to("cpu").float().numpy()
+    return value
+
+
+BASE_PIPELINES: dict[str, type[Pipeline]] = {
+    ForecastPipeline.task: ForecastPipeline,
+    AnomalyDetectionPipeline.task: AnomalyDetectionPipeline,
+    ClassificationPipeline.task: ClassificationPipeline,
+}
