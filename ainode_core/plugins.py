@@ -249,12 +249,20 @@ class PluginManager:
         conflict = Conflict(kind, name, plugin_names if len(plugin_names) > 1 else
                             tuple(c.plugin for c in claimants))
         self.conflicts.append(conflict)
+        # A built-in is never shadowed implicitly: it keeps the name and the other claimants are rejected.
+        builtins = [c for c in claimants if self.plugins[c.plugin].builtin]
+        keep = builtins[0] if len(builtins) == 1 and len({c.plugin for c in builtins}) == 1 else None
+        message = conflict.message() if keep is None else (
+            f"{kind[:-1]} '{name}' belongs to built-in plugin {keep.plugin}; the claim of "
+            f"{', '.join(p for p in plugin_names if p != keep.plugin)} was rejected. Rename it, or set "
+            f"AINODE_PLUGIN_OVERRIDES={name}=<plugin> to replace the built-in on purpose.")
         for plugin_name in plugin_names:
-            self.plugins[plugin_name].errors.append(conflict.message())
+            if keep is None or plugin_name != keep.plugin:
+                self.plugins[plugin_name].errors.append(message)
         if self.strict:
-            raise PluginError(conflict.message())
-        log.warning("%s", conflict.message())
-        return None
+            raise PluginError(message)
+        log.warning("%s", message)
+        return keep
 
     def _builtin_models(self, model_types: dict[str, Registered],
                         overrides: dict[str, str]) -> dict[str, Registered]:

@@ -1,0 +1,25 @@
+# The two commands of the README: `make demo` (set up, start the node standalone, forecast) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PIP := $(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt
+STAMP := $(VENV)/.installed
+PLUGINS := plugins/builtin_sktime plugins/builtin_timer plugins/chronos2
+
+.PHONY: setup demo test bench clean
+
+$(STAMP): pyproject.toml constraints.txt requirements-dev.txt $(wildcard plugins/*/pyproject.toml)
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) torch==2.13.0
+	$(PIP) -e . $(addprefix -e ,$(PLUGINS)) -r requirements-dev.txt
+	touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/ainode demo
+
+test: setup
+	$(VENV)/bin/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) demo-home

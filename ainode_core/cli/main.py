@@ -1,0 +1,43 @@
+"""The ``ainode`` command. Sub-commands live in their own modules; this file only wires them up."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ainode_core import __version__
+from ainode_core.errors import AINodeError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ainode_core.cli import commands
+
+    parser = argparse.ArgumentParser(prog="ainode", description="A pluggable AI node for Apache IoTDB.")
+    parser.add_argument("--version", action="version", version=f"ainode {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except AINodeError as exc:
+        print(f"error {int(exc.code)}: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

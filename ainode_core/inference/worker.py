@@ -1,0 +1,145 @@
+"""A model instance's worker: a thread that batches compatible requests into one pipeline call.
+
+Dynamic batching with the two knobs Triton made familiar: a request waits at most ``max_delay`` for company,
+and a batch holds at most ``max_batch_size`` requests (counted in input series). Requests whose deadline has
+passed are dropped before the call, so an expired request never costs model time.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Callable
+
+from ainode_core.errors import AINodeError, InferenceInternalError, InferenceOverloadError
+from ainode_core.inference.events import InferenceEvent
+from ainode_core.inference.requests import InferenceRequest
+from ainode_core.pipelines.base import Pipeline
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class ModelWorker:
+    def __init__(
+        self,
+        model_id: str,
+        device_id: str,
+        pipeline: Pipeline,
+        *,
+        max_batch_size: int,
+        max_delay_seconds: float,
+        max_queue_size: int,
+        on_event: Callable[[InferenceEvent], None],
+    ) -> None:
+        self.model_id = model_id
+        self.device_id = device_id
+        self.pipeline = pipeline
+        self.max_batch_size = max_batch_size
+        self.max_delay = max_delay_seconds
+        self._queue: queue.Queue = queue.Queue(maxsize=max_queue_size)
+        self._on_event = on_event
+        self._held_back: InferenceRequest | None = None
+        self._thread = threading.Thread(target=self._loop, name=f"model-{model_id}-{device_id}", daemon=True)
+        self._thread.start()
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
+
+    def submit(self, request: InferenceRequest) -> None:
+        try:
+            self._queue.put_nowait(request)
+        except queue.Full:
+            raise InferenceOverloadError(
+                f"Model {self.model_id} has {self._queue.maxsize} requests queued on device {self.device_id}; "
+                "retry later, LOAD MODEL to more devices, or raise ain_inference_max_queue_size"
+            ) from None
+
+    def stop(self, wait: bool = True) -> None:
+        self._queue.put(_STOP)
+        if wait:
+            self._thread.join(timeout=30)
+
+    # --- the loop ----------------------------------------------------------------------------------------
+
+    def _next(self, timeout: float | None) -> object:
+        if self._held_back is not None:
+            request, self._held_back = self._held_back, None
+            return request
+        return self._queue.get(timeout=timeout) if timeout is not None else self._queue.get()
+
+    def _collect(self, first: InferenceRequest) -> list[InferenceRequest]:
+        batch, size = [first], len(first.inputs)
+        key = first.batch_key()
+        closes_at = time.monotonic() + self.max_delay
+        while size < self.max_batch_size:
+            remaining = closes_at - time.monotonic()
+            try:
+                item = self._next(timeout=max(remaining, 0)) if remaining > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                self._queue.put(_STOP)
+                break
+            assert isinstance(item, InferenceRequest)
+            if item.batch_key() != key or size + len(item.inputs) > self.max_batch_size:
+                self._held_back = item  # starts the next batch
+                break
+            batch.append(item)
+            size += len(item.inputs)
+        return batch
+
+    def _loop(self) -> None:
+        while True:
+            item = self._next(timeout=None)
+            if item is _STOP:
+                return
+            assert isinstance(item, InferenceRequest)
+            batch = [r for r in self._collect(item) if not r.future.cancelled()]
+            live = []
+            for request in batch:
+                if request.expired:
+                    request.future.set_exception(InferenceOverloadError(
+                        f"Request for model {self.model_id} expired in the queue before it ran; "
+                        "raise timeout_ms or reduce the load"))
+                else:
+                    live.append(request)
+            if live:
+                self._run(live)
+
+    def _run(self, batch: list[InferenceRequest]) -> None:
+        started = time.monotonic()
+        inputs = [series for request in batch for series in request.inputs]
+        options = dict(batch[0].options)
+        error = ""
+        try:
+            outputs = self.pipeline.run(inputs, **options)
+            if len(outputs) != len(inputs):
+                raise InferenceInternalError(
+                    f"Model {self.model_id} returned {len(outputs)} outputs for {len(inputs)} inputs")
+        except AINodeError as exc:
+            error = exc.message
+            for request in batch:
+                request.future.set_exception(exc)
+        except Exception as exc:  # a model bug fails its own requests, never the node
+            log.exception("model %s failed", self.model_id)
+            error = f"{type(exc).__name__}: {exc}"
+            failure = InferenceInternalError(f"Model {self.model_id} failed: {error}")
+            for request in batch:
+                request.future.set_exception(failure)
+        else:
+            offset = 0
+            for request in batch:
+                count = len(request.inputs)
+                if not request.future.cancelled():
+                    request.future.set_result(outputs[offset:offset + count])
+                offset += count
+        finished = time.monotonic()
+        self._on_event(InferenceEvent(
+            model_id=self.model_id, device_id=self.device_id, batch_size=len(inputs),
+            queue_wait_seconds=started - min(r.enqueued_at for r in batch),
+            compute_seconds=finished - started, ok=not error, error=error,
+        ))

@@ -1,0 +1,69 @@
+"""Shared fixtures: throw-away plugin distributions, a temp node home, a running node."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+AINODE = Path(sys.executable).parent / "ainode"
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """The hub is unreachable here: fail fast instead of waiting on timeouts."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def make_dist(tmp_path, monkeypatch):
+    """Build an installed-looking distribution (``.dist-info`` + module) on a temp ``sys.path`` entry.
+
+    ``make_dist("ainode-plugin-foo", "ainode_plugin_foo", code)`` returns the site folder; it is put on
+    ``sys.path`` for in-process use and on ``PYTHONPATH`` for subprocesses.
+    """
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+
+    def make(dist_name: str, module: str, code: str, version: str = "1.0.0", entry_name: str | None = None) -> Path:
+        (site / f"{module}.py").write_text(textwrap.dedent(code))
+        info = site / f"{dist_name.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text(f"[ainode.plugins]\n{entry_name or module} = {module}\n")
+        return site
+
+    return make
+
+
+MODEL_TYPE_PLUGIN = '''
+from ainode_core import hookimpl, ModelTypeSpec, BuiltinModel
+from ainode_core.pipelines import ForecastPipeline
+
+class RepeatLastPipeline(ForecastPipeline):
+    def forecast(self, inputs, **kw):
+        import numpy as np
+        return [np.repeat(item["targets"][:, -1:], kw["output_length"], axis=1) for item in inputs]
+
+@hookimpl
+def ainode_register_model_types():
+    return [ModelTypeSpec(model_type="{model_type}", pipeline_cls=RepeatLastPipeline,
+                          builtin_models=(BuiltinModel("{model_id}", description="repeats the last value"),))]
+'''
+
+
+def plugin_code(model_type: str, model_id: str) -> str:
+    return MODEL_TYPE_PLUGIN.replace("{model_type}", model_type).replace("{model_id}", model_id)
+
+
+def run_cli(*args: str, env: dict | None = None, home: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, **(env or {}))
+    if home is not None:
+        full_env["IOTDB_AINODE_HOME"] = str(home)
+    return subprocess.run([str(AINODE), *args], capture_output=True, text=True, env=full_env, timeout=timeout)
