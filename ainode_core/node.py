@@ -11,7 +11,9 @@ from typing import Any
 
 from ainode_core.config import Settings
 from ainode_core.inference.engine import InferenceEngine
+from ainode_core.inference.placement import Placement
 from ainode_core.models.catalog import ModelCatalog
+from ainode_core.models.manager import ModelManager
 from ainode_core.models.weights import fetch_missing_builtins
 from ainode_core.plugins import PluginManager, get_plugin_manager
 
@@ -26,6 +28,8 @@ class AINode:
             directory.mkdir(parents=True, exist_ok=True)
         self.catalog = ModelCatalog(settings.ain_models_dir, self.plugins)
         self.engine = InferenceEngine(settings, self.catalog, self.plugins)
+        self.models = ModelManager(settings, self.catalog, self.plugins, self.engine)
+        self.placement = Placement(settings, self.catalog, self.engine)
         self.stopped = threading.Event()
         self._background: list[threading.Thread] = []
 

@@ -1,0 +1,1 @@
+"""ConfigNode membership (register / restart / remove) and the load sample heartbeats report."""

@@ -1,0 +1,116 @@
+"""LOAD MODEL / UNLOAD MODEL: how many instances of which model live on which device.
+
+The contract's formula: instances of a model on a device =
+``floor(device memory × usage_ratio / models on that device / (model size × extra_ratio))``, at least one,
+and at most one per CPU core on ``cpu``. Loading a model onto a device rebalances the models already there.
+Both operations validate at once (unknown device 1508, duplicates 1509/1510) and then run in the background;
+``showLoadedModels`` shows the counts as instances come up.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+
+from ainode_core.config import Settings
+from ainode_core.errors import AINodeError, LoadModelError, UnavailableDeviceError, UnloadModelError
+from ainode_core.inference.engine import InferenceEngine
+from ainode_core.models.catalog import ModelCatalog
+from ainode_core.records import DeviceInfo
+
+log = logging.getLogger(__name__)
+
+
+def instances_for(device_memory: int, usage_ratio: float, models_on_device: int, model_size: int,
+                  extra_ratio: float, cap: int) -> int:
+    if model_size <= 0:
+        return cap
+    share = device_memory * usage_ratio / max(models_on_device, 1)
+    return max(1, min(cap, math.floor(share / (model_size * extra_ratio))))
+
+
+class Placement:
+    def __init__(self, settings: Settings, catalog: ModelCatalog, engine: InferenceEngine) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.engine = engine
+        self._plan: dict[str, set[str]] = {}  # device id → models LOADed there
+        self._lock = threading.Lock()
+        self.last_error: dict[str, str] = {}
+
+    def _devices(self, device_ids: list[str], error: type[AINodeError]) -> list[DeviceInfo]:
+        if not device_ids:
+            raise error("Device ID list is empty; name at least one device, e.g. 'cpu' or '0'.")
+        if len(set(device_ids)) != len(device_ids):
+            raise error("Device ID list contains duplicate entries.")
+        available = self.engine.devices()
+        for device_id in device_ids:
+            if device_id not in available:
+                raise UnavailableDeviceError(device_id)
+        return [available[d] for d in device_ids]
+
+    def model_size(self, model_id: str) -> int:
+        configured = self.settings.ain_inference_model_mem_usage_map.get(model_id)
+        if configured:
+            return configured
+        record = self.catalog.get(model_id)
+        spec = self.catalog.spec_for(record)
+        measured = self.engine.instance_size(model_id)
+        return measured or (spec.estimated_size_bytes if spec and spec.estimated_size_bytes else 0)
+
+    def _count(self, model_id: str, device: DeviceInfo) -> int:
+        cap = (os.cpu_count() or 1) if device.device_type == "cpu" else 64
+        return instances_for(device.total_memory_bytes, self.settings.ain_inference_memory_usage_ratio,
+                             len(self._plan.get(device.device_id, ())), self.model_size(model_id),
+                             self.settings.ain_inference_extra_memory_ratio, cap)
+
+    def load(self, model_id: str, device_ids: list[str]) -> threading.Thread:
+        self.catalog.get(model_id)
+        devices = self._devices(device_ids, LoadModelError)
+        thread = threading.Thread(target=self._load, args=(model_id, devices), name=f"load-{model_id}", daemon=True)
+        thread.start()
+        return thread
+
+    def _load(self, model_id: str, devices: list[DeviceInfo]) -> None:
+        try:
+            for device in devices:
+                with self._lock:
+                    self._plan.setdefault(device.device_id, set()).add(model_id)
+                if not self.engine.instance_size(model_id) and not self.model_size(model_id):
+                    self.engine.place(model_id, device, 1)  # measure the model with its first instance
+                with self._lock:
+                    residents = sorted(self._plan[device.device_id])
+                for resident in residents:  # rebalance everything on the device, the new model included
+                    self.engine.place(resident, device, self._count(resident, device))
+            self.last_error.pop(model_id, None)
+        except Exception as exc:
+            message = exc.message if isinstance(exc, AINodeError) else f"{type(exc).__name__}: {exc}"
+            log.warning("LOAD MODEL %s failed: %s", model_id, message)
+            self.last_error[model_id] = message
+
+    def unload(self, model_id: str, device_ids: list[str]) -> threading.Thread:
+        self.catalog.get(model_id)
+        devices = self._devices(device_ids, UnloadModelError)
+        thread = threading.Thread(target=self._unload, args=(model_id, devices), name=f"unload-{model_id}",
+                                  daemon=True)
+        thread.start()
+        return thread
+
+    def _unload(self, model_id: str, devices: list[DeviceInfo]) -> None:
+        for device in devices:
+            with self._lock:
+                self._plan.get(device.device_id, set()).discard(model_id)
+                residents = sorted(self._plan.get(device.device_id, ()))
+            self.engine.remove_from_device(model_id, device.device_id)
+            for resident in residents:
+                self.engine.place(resident, device, self._count(resident, device))
+
+    def loaded(self, device_ids: list[str]) -> dict[str, dict[str, int]]:
+        available = self.engine.devices()
+        for device_id in device_ids:
+            if device_id not in available:
+                raise UnavailableDeviceError(device_id)
+        wanted = device_ids or list(available)
+        current = self.engine.loaded()
+        return {device_id: current.get(device_id, {}) for device_id in wanted}

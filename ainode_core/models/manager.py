@@ -1,0 +1,177 @@
+"""CREATE MODEL / DROP MODEL / CREATE MODEL ... FROM MODEL: the catalog's state changes.
+
+Registration is validated at once (id, duplicates, URI, model_type clashes: the errors a user fixes) and
+then runs in the background: copy into a temp folder next to the final one, import and check the code,
+rename into place, register the folder as a plugin, state ``active``. Any failure removes the temp folder
+and leaves only the record, ``failed`` with its reason. A crash mid-way is resolved on the next start.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from ainode_core.config import Settings
+from ainode_core.errors import (
+    AINodeError,
+    CreateModelError,
+    DropBuiltinModelError,
+    DropModelError,
+    InvalidURIError,
+    ModelExistedError,
+    ModelNotExistError,
+)
+from ainode_core.inference.engine import InferenceEngine
+from ainode_core.models import folders
+from ainode_core.models.catalog import ModelCatalog
+from ainode_core.models.record import Category, ModelRecord, State, parse_uri_scheme, validate_model_id
+from ainode_core.plugins import PluginManager
+from ainode_core.records import normalise_name
+
+log = logging.getLogger(__name__)
+
+
+def transformers_config_names() -> set[str]:
+    try:
+        from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
+    except ImportError:
+        return set()
+    return {normalise_name(name) for name in CONFIG_MAPPING_NAMES}
+
+
+class ModelManager:
+    def __init__(self, settings: Settings, catalog: ModelCatalog, plugins: PluginManager,
+                 engine: InferenceEngine) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.plugins = plugins
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._register_existing_folders()
+
+    def _register_existing_folders(self) -> None:
+        for record in self.catalog.list():
+            if record.category is Category.USER_DEFINED and record.state is State.ACTIVE:
+                try:
+                    self._add_folder_plugin(record.model_id, self.catalog.model_dir(record))
+                except AINodeError as exc:
+                    self.catalog.update(record.model_id, state=State.FAILED, reason=exc.message)
+
+    def _add_folder_plugin(self, model_id: str, folder: Path) -> None:
+        spec = folders.load_folder_spec(folder)
+        info = self.plugins.add_plugin(folders.FolderPlugin(spec), folders.plugin_name(model_id),
+                                       source=f"model folder {folder}")
+        if info.errors:
+            self.plugins.remove_plugin(info.name)
+            raise CreateModelError(info.errors[-1])
+
+    # --- CREATE MODEL ... USING URI ------------------------------------------------------------------
+
+    def _check_uri(self, uri: str) -> tuple[str, str]:
+        scheme, rest = parse_uri_scheme(uri)
+        if scheme not in self.plugins.registry("model_storages"):
+            known = ", ".join(f"{s}://" for s in sorted(self.plugins.registry("model_storages")))
+            raise InvalidURIError(f"Invalid URI {uri!r}: unknown scheme '{scheme}'; use one of {known}")
+        if scheme == "file":
+            path = Path(rest).resolve()
+            roots = [Path(r).resolve() for r in self.settings.ain_model_uri_allowed_roots]
+            if roots and not any(path == root or root in path.parents for root in roots):
+                raise InvalidURIError(
+                    f"Invalid URI {uri!r}: {path} is outside the allowed roots "
+                    f"({', '.join(map(str, roots))}); see ain_model_uri_allowed_roots")
+            if not path.is_dir():
+                raise InvalidURIError(f"Invalid URI {uri!r}: {path} is not a folder on the AINode's machine")
+            missing = [n for n in ("config.json", "model.safetensors") if not (path / n).is_file()]
+            if missing:
+                raise InvalidURIError(f"Invalid URI {uri!r}: the folder lacks {', '.join(missing)}")
+        return scheme, rest
+
+    def check_model_type(self, model_type: str) -> None:
+        name = normalise_name(model_type)
+        registered = self.plugins.model_type(name)
+        if registered is not None:
+            raise CreateModelError(
+                f"'{model_type}' is already used by plugin {registered.plugin}, pick another name.")
+        user = self.catalog.model_types_in_use().get(name)
+        if user is not None:
+            raise CreateModelError(f"'{model_type}' is already used by model {user}, pick another name.")
+        if name in transformers_config_names():
+            raise CreateModelError(f"'{model_type}' is already used by a Transformers config, pick another name.")
+
+    def register(self, model_id: str, uri: str) -> ModelRecord:
+        validate_model_id(model_id)
+        scheme, rest = self._check_uri(uri)
+        model_type = "unknown"
+        if scheme == "file":
+            model_type = folders.read_folder_config(Path(rest))["model_type"]
+        with self._lock:
+            if model_id in self.catalog:
+                raise ModelExistedError(model_id)
+            if scheme == "file":
+                self.check_model_type(model_type)
+            record = self.catalog.add(ModelRecord(
+                model_id=model_id, model_type=model_type, category=Category.USER_DEFINED,
+                state=State.ACTIVATING, source=uri, reason="registering"))
+        thread = threading.Thread(target=self._register_in_background, args=(record, scheme, uri),
+                                  name=f"register-{model_id}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return record
+
+    def _register_in_background(self, record: ModelRecord, scheme: str, uri: str) -> None:
+        final = self.catalog.model_dir(record)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{record.model_id}.", dir=final.parent))
+        try:
+            storage = self.plugins.registry("model_storages")[scheme].record
+            storage.fetch(uri, staging, lambda message: self.catalog.update(record.model_id, reason=message))
+            model_type = folders.read_folder_config(staging)["model_type"]
+            with self._lock:
+                if scheme != "file":
+                    self.check_model_type(model_type)
+                if final.exists():
+                    shutil.rmtree(final)
+                staging.rename(final)
+                self._add_folder_plugin(record.model_id, final)
+                self.catalog.update(record.model_id, model_type=model_type, state=State.ACTIVE, reason="")
+            log.info("model %s registered from %s", record.model_id, uri)
+        except Exception as exc:
+            message = exc.message if isinstance(exc, AINodeError) else f"{type(exc).__name__}: {exc}"
+            log.warning("registering %s from %s failed: %s", record.model_id, uri, message)
+            shutil.rmtree(staging, ignore_errors=True)
+            if final.exists() and self.plugins.plugins.get(folders.plugin_name(record.model_id)) is None:
+                shutil.rmtree(final, ignore_errors=True)
+            self.catalog.update(record.model_id, state=State.FAILED, reason=message)
+
+    def wait(self, timeout: float = 60) -> None:
+        """Wait for background registrations (tests, CLI)."""
+        for thread in list(self._threads):
+            thread.join(timeout)
+
+    # --- DROP MODEL ----------------------------------------------------------------------------------
+
+    def drop(self, model_id: str) -> None:
+        try:
+            record = self.catalog.get(model_id)
+        except ModelNotExistError:
+            raise ModelNotExistError(model_id, for_drop=True) from None
+        if record.category is Category.BUILTIN:
+            raise DropBuiltinModelError(model_id)
+        if record.state in (State.ACTIVATING, State.TRAINING):
+            raise DropModelError(f"Model {model_id} is {record.state.value}; wait until it finishes, then drop it.")
+        self.catalog.update(model_id, state=State.DROPPING, reason="dropping")
+        self.engine.drop_instances(model_id)
+        self.plugins.remove_plugin(folders.plugin_name(model_id))
+        shutil.rmtree(self.catalog.model_dir(record), ignore_errors=True)
+        self.catalog.remove(model_id)
+
+    # --- CREATE MODEL ... FROM MODEL ... ON DATASET --------------------------------------------------
+
+    def finetune(self, request: Any) -> None:
+        from ainode_core.training.tasks import start_tuning
+
+        start_tuning(self, request)
