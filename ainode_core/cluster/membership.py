@@ -71,7 +71,7 @@ class ClusterMembership:
 
     def _configuration(self, node_id: int | None) -> TAINodeConfiguration:
         host, port = self.settings.rpc_endpoint
-        location = TAINodeLocation(aiNodeId=node_id,  # unset on first registration
+        location = TAINodeLocation(aiNodeId=node_id if node_id is not None else 0,  # 0: the ConfigNode assigns it
                                    internalEndPoint=TEndPoint(ip=host, port=port))
         resource = TNodeResource(cpuCoreNum=os.cpu_count() or 1, maxMemory=psutil.virtual_memory().total)
         return TAINodeConfiguration(location=location, resource=resource)

@@ -36,6 +36,7 @@ __all__ = [
     "encode_tsblock",
     "encode_values",
     "default_encoding",
+    "NUMERIC_TYPES",
 ]
 
 
@@ -192,6 +193,8 @@ class TsBlock:
 
 # ----------------------------------------------------------------------------------------------- decoding
 
+_I32 = struct.Struct(">i")
+
 
 class _Reader:
     """A cursor over the input that checks every length before it reads."""
@@ -297,14 +300,25 @@ def _read_column(
         # Each entry takes at least its 4-byte length: reject absurd counts before looping.
         reader.need(4 * present_rows, f"{where}: {present_rows} binary values")
         present = np.empty(present_rows, dtype=object)
+        # A tight loop on locals (this is the one per-value loop of the codec); any shortfall goes back
+        # through reader.need() for the error message.
+        data, pos, end = reader.data, reader.pos, len(reader.data)
         for i in range(present_rows):
-            length = reader.i32(f"{where}: length of binary value {i}")
+            if pos + 4 > end:
+                reader.pos = pos
+                reader.need(4, f"{where}: length of binary value {i}")
+            (length,) = _I32.unpack_from(data, pos)
+            pos += 4
             if length < 0:
                 raise TsBlockError(
-                    f"Malformed TsBlock: {where}: binary value {i} has negative length {length} "
-                    f"(offset {reader.pos - 4})."
+                    f"Malformed TsBlock: {where}: binary value {i} has negative length {length} (offset {pos - 4})."
                 )
-            present[i] = reader.raw(length, f"{where}: binary value {i} of {length} bytes")
+            if pos + length > end:
+                reader.pos = pos
+                reader.need(length, f"{where}: binary value {i} of {length} bytes")
+            present[i] = data[pos : pos + length]
+            pos += length
+        reader.pos = pos
         return Column(data_type, _spread(present, nulls, data_type), nulls)
     present = reader.array(_WIRE_DTYPE[data_type], present_rows, f"{where}: {present_rows} {data_type.name} values")
     return Column(data_type, _spread(present, nulls, data_type), nulls)

@@ -1,0 +1,50 @@
+"""A throw-away plugin distribution used by the node tests (before/without the built-in plugins)."""
+
+TEST_PLUGIN = '''
+import time
+import numpy as np
+from ainode_core import hookimpl, ModelTypeSpec, BuiltinModel
+from ainode_core.pipelines import ForecastPipeline, AnomalyDetectionPipeline
+
+
+class LastValuePipeline(ForecastPipeline):
+    """Repeats each target's last non-null value, plus each future covariate (so covariates are visible)."""
+
+    def forecast(self, inputs, **kw):
+        outputs = []
+        for item in inputs:
+            targets = item["targets"]
+            last = np.array([row[~np.isnan(row)][-1] for row in targets])
+            out = np.repeat(last[:, None], kw["output_length"], axis=1)
+            for values in item["future_covariates"].values():
+                out = out + values[None, :]
+            outputs.append(out)
+        return outputs
+
+
+class SlowPipeline(ForecastPipeline):
+    def forecast(self, inputs, **kw):
+        time.sleep(float(kw.get("sleep", 2)))
+        return [np.zeros((item["targets"].shape[0], kw["output_length"])) for item in inputs]
+
+
+class CrashPipeline(ForecastPipeline):
+    def forecast(self, inputs, **kw):
+        raise RuntimeError("this model always crashes")
+
+
+class NanFlagPipeline(AnomalyDetectionPipeline):
+    def detect(self, inputs, **kw):
+        return [np.isnan(item["targets"]).astype(float) for item in inputs]
+
+
+@hookimpl
+def ainode_register_model_types():
+    return [
+        ModelTypeSpec("lastvalue", LastValuePipeline, builtin_models=(BuiltinModel("last_value"),)),
+        ModelTypeSpec("slowtype", SlowPipeline, builtin_models=(BuiltinModel("slow_model"),)),
+        ModelTypeSpec("crashtype", CrashPipeline, builtin_models=(BuiltinModel("crash_model"),)),
+        ModelTypeSpec("nanflag", NanFlagPipeline, tasks=("anomaly_detection",),
+                      builtin_models=(BuiltinModel("nan_flag", task="anomaly_detection"),)),
+    ]
+'''
