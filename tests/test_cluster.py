@@ -6,7 +6,7 @@ import os
 from ainode_core.config import read_properties
 from tests.conftest import run_cli
 from tests.support.confignode import FakeConfigNode
-from tests.support.node import RunningNode, make_home
+from ainode_core.testing.node import RunningNode, make_home
 
 
 def test_register_then_restart_then_remove_following_a_redirect(tmp_path):

@@ -13,7 +13,7 @@ from ainode_core.rpc.connection import connect
 from ainode_core.rpc.gen.ainode import ttypes as t
 from ainode_core.rpc.tsblock import Column, TsBlock, TSDataType, decode_tsblock, encode_tsblock
 from tests.support.models import TEST_PLUGIN
-from tests.support.node import RunningNode, make_home, make_site
+from ainode_core.testing.node import RunningNode, make_home, make_site
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ainode_core.rpc.connection import connect
 from ainode_core.rpc.gen.ainode import ttypes as t
-from tests.support.node import make_home
+from ainode_core.testing.node import make_home
 
 REPO = Path(__file__).resolve().parents[1]
 

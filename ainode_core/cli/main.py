@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.register(sub)
+    from ainode_core.cli import demo
+
+    demo.register(sub)
     return parser
 
 

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], file=None) -> None:
     """A table in the style of IoTDB's CLI (+---+ borders)."""
     file = file or sys.stdout
+    rows = list(rows)
     cells = [[str(c) for c in headers]] + [["" if v is None else str(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     border = "+" + "+".join("-" * (w + 2) for w in widths) + "+"

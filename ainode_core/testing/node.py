@@ -1,4 +1,4 @@
-"""Start the real node (``.venv/bin/ainode start``) in a temp home, on a free port, for tests."""
+"""Start the real node (``ainode start``) as a subprocess in a given home, on a free port (tests, demo)."""
 from __future__ import annotations
 
 import os
@@ -10,11 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
-AINODE = Path(sys.executable).parent / "ainode"
-
-
-def make_home(root: Path, extra_config: str = "") -> Path:
-    home = root / "home"
+def make_home(root: Path, extra_config: str = "", name: str = "home") -> Path:
+    home = root / name
     (home / "conf").mkdir(parents=True, exist_ok=True)
     (home / "conf" / "iotdb-ainode.properties").write_text(
         "ain_rpc_port=0\nain_fetch_builtin_weights=false\n" + textwrap.dedent(extra_config))
@@ -41,7 +38,7 @@ class RunningNode:
         full_env = dict(os.environ, IOTDB_AINODE_HOME=str(home), HF_HUB_OFFLINE="1", **(env or {}))
         if site is not None:
             full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
-        args = [str(AINODE), "start"] + (["--standalone"] if standalone else [])
+        args = [sys.executable, "-m", "ainode_core.cli.main", "start"] + (["--standalone"] if standalone else [])
         self.log_path = home / "node-output.log"
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=full_env)

@@ -1,0 +1,171 @@
+"""Python client: pandas in, pandas out, over Thrift — so it works against any AINode, ours or Apache's.
+
+    from ainode_core.client import AINodeClient
+    with AINodeClient("127.0.0.1", 10810) as node:
+        forecast = node.forecast("naive_forecaster", series, output_length=12)
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ainode_core.errors import AINodeError, StatusCode
+from ainode_core.rpc.connection import AINodeConnection
+from ainode_core.rpc.gen.ainode import ttypes as t
+from ainode_core.rpc.tsblock import Column, TsBlock, TSDataType, decode_tsblock, encode_tsblock
+
+
+class AINodeRequestError(AINodeError):
+    """An error status from the node, with its code."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code  # type: ignore[assignment]
+
+
+def _check(status: Any) -> None:
+    if status.code != StatusCode.SUCCESS:
+        raise AINodeRequestError(status.code, status.message or "")
+
+
+def _as_frame(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.Series):
+        return data.to_frame(name=data.name if data.name is not None else "value")
+    if isinstance(data, pd.DataFrame):
+        return data
+    array = np.asarray(data, dtype=float)
+    if array.ndim == 1:
+        array = array[:, None]
+    return pd.DataFrame(array, columns=[f"value{i}" if array.shape[1] > 1 else "value"
+                                        for i in range(array.shape[1])])
+
+
+def _encode(frame: pd.DataFrame) -> bytes:
+    values = frame.to_numpy(dtype=float, na_value=np.nan)
+    columns = [Column(TSDataType.DOUBLE, values[:, i], np.isnan(values[:, i])) for i in range(values.shape[1])]
+    return encode_tsblock(TsBlock(np.arange(len(frame), dtype=np.int64), columns))
+
+
+def future_index(index: pd.Index, horizon: int) -> pd.Index:
+    """Continue the input's timestamps by its frequency (or its last step) for ``horizon`` points."""
+    if isinstance(index, pd.PeriodIndex):
+        return pd.period_range(index[-1] + 1, periods=horizon, freq=index.freq)
+    if isinstance(index, pd.DatetimeIndex) and len(index) >= 2:
+        freq = index.freq or pd.infer_freq(index) if len(index) >= 3 else None
+        if freq is not None:
+            return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
+        step = index[-1] - index[-2]
+        return pd.DatetimeIndex([index[-1] + step * (i + 1) for i in range(horizon)])
+    if len(index) >= 2 and pd.api.types.is_numeric_dtype(index):
+        step = index[-1] - index[-2]
+        return pd.Index([index[-1] + step * (i + 1) for i in range(horizon)])
+    return pd.RangeIndex(len(index), len(index) + horizon)
+
+
+class AINodeClient:
+    def __init__(self, host: str = "127.0.0.1", port: int = 10810, *, compact: bool = False) -> None:
+        self._connection = AINodeConnection(host, port, compact=compact)
+        self._client = self._connection.client
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> "AINodeClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- models ------------------------------------------------------------------------------------------
+
+    def models(self, model_id: str | None = None) -> pd.DataFrame:
+        response = self._client.showModels(t.TShowModelsReq(modelId=model_id))
+        _check(response.status)
+        ids = response.modelIdList or []
+        return pd.DataFrame({
+            "ModelId": ids,
+            "ModelType": [response.modelTypeMap[i] for i in ids],
+            "Category": [response.categoryMap[i] for i in ids],
+            "State": [response.stateMap[i] for i in ids],
+        })
+
+    def register(self, model_id: str, uri: str, *, wait: bool = True, timeout: float = 300) -> str:
+        response = self._client.registerModel(t.TRegisterModelReq(modelId=model_id, uri=uri))
+        _check(response.status)
+        return self._wait_state(model_id, timeout) if wait else "activating"
+
+    def _wait_state(self, model_id: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.models(model_id)["State"].iloc[0]
+            if state not in ("activating", "training") or time.monotonic() > deadline:
+                return state
+            time.sleep(0.1)
+
+    def drop(self, model_id: str) -> None:
+        _check(self._client.deleteModel(t.TDeleteModelReq(modelId=model_id)))
+
+    def load(self, model_id: str, devices: list[str] | str = "cpu") -> None:
+        devices = devices.split(",") if isinstance(devices, str) else devices
+        _check(self._client.loadModel(t.TLoadModelReq(existingModelId=model_id, deviceIdList=list(devices))))
+
+    def unload(self, model_id: str, devices: list[str] | str = "cpu") -> None:
+        devices = devices.split(",") if isinstance(devices, str) else devices
+        _check(self._client.unloadModel(t.TUnloadModelReq(modelId=model_id, deviceIdList=list(devices))))
+
+    def devices(self) -> dict[str, str]:
+        response = self._client.showAIDevices()
+        _check(response.status)
+        return dict(response.deviceIdMap)
+
+    def loaded(self, devices: list[str] | None = None) -> dict[str, dict[str, int]]:
+        response = self._client.showLoadedModels(t.TShowLoadedModelsReq(deviceIdList=list(devices or [])))
+        _check(response.status)
+        return {device: dict(models) for device, models in response.deviceLoadedModelsMap.items()}
+
+    # --- inference ---------------------------------------------------------------------------------------
+
+    def forecast(self, model_id: str, data: Any, output_length: int, *, quantiles: list[float] | None = None,
+                 past_covariates: Mapping[str, Any] | None = None,
+                 future_covariates: Mapping[str, Any] | None = None, **options: Any) -> pd.DataFrame:
+        """Forecast every column of ``data`` (Series, DataFrame or array) ``output_length`` steps ahead.
+
+        Returns a DataFrame indexed by the continued timestamps, one column per target; with ``quantiles``
+        also ``<target>_q<level>`` columns (for models that return quantiles).
+        """
+        frame = _as_frame(data)
+        wire_options = {key: str(value) for key, value in options.items()}
+        if quantiles:
+            wire_options["quantiles"] = ",".join(str(q) for q in quantiles)
+        request = t.TForecastReq(
+            modelId=model_id, inputData=_encode(frame), outputLength=int(output_length),
+            historyCovs=_covariates_json(past_covariates), futureCovs=_covariates_json(future_covariates),
+            options=wire_options)
+        response = self._client.forecast(request)
+        _check(response.status)
+        values = decode_tsblock(response.forecastResult[0]).to_matrix()
+        names = list(map(str, frame.columns))
+        if quantiles and values.shape[0] == len(names) * (1 + len(quantiles)):
+            names = names + [f"{name}_q{q:g}" for name in frame.columns for q in quantiles]
+        return pd.DataFrame(values.T, index=future_index(frame.index, output_length), columns=names[:values.shape[0]])
+
+    def detect(self, model_id: str, data: Any, **options: Any) -> pd.DataFrame:
+        """Anomaly detection: one label/flag per input row and column, indexed like ``data``."""
+        frame = _as_frame(data)
+        request = t.TInferenceReq(modelId=model_id, dataset=_encode(frame),
+                                  inferenceAttributes={k: str(v) for k, v in options.items()})
+        response = self._client.inference(request)
+        _check(response.status)
+        values = decode_tsblock(response.inferenceResult[0]).to_matrix()
+        return pd.DataFrame(values.T, index=frame.index, columns=list(map(str, frame.columns)))
+
+
+def _covariates_json(covariates: Mapping[str, Any] | None) -> str | None:
+    if not covariates:
+        return None
+    return json.dumps({name: [None if np.isnan(v) else float(v) for v in np.asarray(values, dtype=float)]
+                       for name, values in covariates.items()})
