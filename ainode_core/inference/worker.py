@@ -42,6 +42,7 @@ class ModelWorker:
         self._queue: queue.Queue = queue.Queue(maxsize=max_queue_size)
         self._on_event = on_event
         self._held_back: InferenceRequest | None = None
+        self._last_batch_requests = 1
         self._thread = threading.Thread(target=self._loop, name=f"model-{model_id}-{device_id}", daemon=True)
         self._thread.start()
 
@@ -74,7 +75,10 @@ class ModelWorker:
     def _collect(self, first: InferenceRequest) -> list[InferenceRequest]:
         batch, size = [first], len(first.inputs)
         key = first.batch_key()
-        closes_at = time.monotonic() + self.max_delay
+        # A lone client should not pay the queue delay: wait for company only when the last batch had
+        # some, or others are already queued.
+        delay = self.max_delay if (self._last_batch_requests > 1 or not self._queue.empty()) else 0.0
+        closes_at = time.monotonic() + delay
         while size < self.max_batch_size:
             remaining = closes_at - time.monotonic()
             try:
@@ -90,6 +94,7 @@ class ModelWorker:
                 break
             batch.append(item)
             size += len(item.inputs)
+        self._last_batch_requests = len(batch)
         return batch
 
     def _loop(self) -> None:
