@@ -48,3 +48,36 @@ def ainode_register_model_types():
                       builtin_models=(BuiltinModel("nan_flag", task="anomaly_detection"),)),
     ]
 '''
+
+# Engine tests: a fake accelerator with a known memory size, models of a known size, and a load counter.
+ENGINE_PLUGIN = '''
+import os
+import numpy as np
+from ainode_core import hookimpl, ModelTypeSpec, BuiltinModel, DeviceBackend, DeviceInfo
+from ainode_core.pipelines import ForecastPipeline
+
+MB = 2**20
+
+
+class MeanPipeline(ForecastPipeline):
+    def forecast(self, inputs, **kw):
+        return [np.repeat(np.nanmean(item["targets"], axis=1, keepdims=True), kw["output_length"], axis=1)
+                for item in inputs]
+
+
+@hookimpl
+def ainode_register_device_backends():
+    return [DeviceBackend("fakegpu", lambda: [DeviceInfo("5", "cuda", "cpu", 1000 * MB)])]
+
+
+@hookimpl
+def ainode_register_model_types():
+    return [ModelTypeSpec("sized", MeanPipeline, estimated_size_bytes=100 * MB,
+                          builtin_models=(BuiltinModel("sized_a"), BuiltinModel("sized_b")))]
+
+
+@hookimpl
+def ainode_model_loaded(model_id, device_id, load_seconds):
+    with open(os.environ["LOAD_LOG"], "a") as log:
+        log.write(f"{model_id} {device_id}\\n")
+'''

@@ -1,0 +1,113 @@
+"""The inference engine through the running node: resident instances, LOAD/UNLOAD placement, concurrency,
+overload and deadlines."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from ainode_core.client import AINodeClient, AINodeRequestError
+from ainode_core.inference.placement import instances_for
+from ainode_core.rpc.connection import connect
+from ainode_core.rpc.gen.ainode import ttypes as t
+from ainode_core.testing.node import RunningNode, make_home, make_site
+from tests.support.models import ENGINE_PLUGIN, TEST_PLUGIN
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    root = tmp_path_factory.mktemp("engine")
+    load_log = root / "loads.txt"
+    load_log.touch()
+    running = RunningNode(
+        make_home(root, "ain_inference_max_queue_size=4\n"),
+        site=make_site(root, {"ainode_test_models": TEST_PLUGIN, "ainode_engine_models": ENGINE_PLUGIN}),
+        env={"LOAD_LOG": str(load_log)})
+    running.load_log = load_log
+    yield running
+    assert running.stop() == 0
+
+
+@pytest.fixture
+def client(node):
+    with AINodeClient("127.0.0.1", node.port) as ainode:
+        yield ainode
+
+
+def wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def test_a_used_model_stays_resident(node, client):
+    for _ in range(3):
+        client.forecast("sized_a", np.arange(10.0), output_length=2)
+    loads = node.load_log.read_text().split("\n")
+    assert loads.count("sized_a 5") == 1  # loaded once (on the fake accelerator, the default device)
+    assert client.loaded(["5"])["5"]["sized_a"] == 1
+
+
+def test_load_places_the_formula_count_and_rebalances_then_unload(client):
+    expected_alone = instances_for(1000 * 2**20, 0.4, 1, 100 * 2**20, 1.2, cap=64)
+    assert expected_alone == 3  # floor(1000 MB * 0.4 / 1 / (100 MB * 1.2))
+    client.load("sized_a", ["5"])
+    wait_for(lambda: client.loaded(["5"])["5"].get("sized_a") == 3)
+    client.load("sized_b", ["5"])  # two models share the device: floor(400 / 2 / 120) = 1 each
+    wait_for(lambda: client.loaded(["5"])["5"] == {"sized_a": 1, "sized_b": 1})
+    client.unload("sized_b", ["5"])
+    wait_for(lambda: "sized_b" not in client.loaded(["5"])["5"] and client.loaded(["5"])["5"]["sized_a"] == 3)
+    assert client.loaded()["cpu"] == client.loaded(["cpu"])["cpu"]  # empty list = every device
+
+
+def test_one_hundred_concurrent_forecasts_are_all_right(node):
+    def one(index: int) -> float:
+        with AINodeClient("127.0.0.1", node.port) as own:
+            series = np.full(32, float(index))
+            return float(own.forecast("sized_a", series, output_length=4).iloc[0, 0])
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        results = list(pool.map(one, range(100)))
+    assert results == [float(i) for i in range(100)]
+
+
+def test_overload_answers_1521_at_once_and_heartbeats_still_flow(node):
+    def slow(index):
+        with AINodeClient("127.0.0.1", node.port) as own:
+            try:  # distinct options: these requests cannot share a batch, so the queue fills up
+                own.forecast("slow_model", np.ones(8), output_length=2, sleep=0.5 + index / 1000)
+                return 200, time.monotonic()
+            except AINodeRequestError as error:
+                return int(error.code), time.monotonic()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        pending = [pool.submit(slow, i) for i in range(12)]
+        time.sleep(0.3)
+        with connect("127.0.0.1", node.port) as config_node:
+            beat = config_node.getAIHeartbeat(t.TAIHeartbeatReq(1, True))
+            answered = time.monotonic()
+        results = [future.result() for future in pending]
+    codes = [code for code, _ in results]
+    assert beat.status == "Running"
+    assert answered < max(done for code, done in results if code == 200)  # not queued behind the model
+    assert 1521 in codes and 200 in codes  # queue of 4: the excess refused at once, the rest served
+
+
+def test_an_expired_request_fails_and_the_worker_moves_on(client):
+    with pytest.raises(AINodeRequestError) as error:
+        client.forecast("slow_model", np.ones(8), output_length=2, sleep=1, timeout_ms=200)
+    assert error.value.code == 1521
+    served = client.forecast("slow_model", np.ones(8), output_length=2, sleep=0)
+    assert served.shape == (2, 1)
+
+
+def test_bad_timeout_option_is_a_1512(client):
+    with pytest.raises(AINodeRequestError) as error:
+        client.forecast("sized_a", np.ones(8), output_length=2, timeout_ms="soon")
+    assert error.value.code == 1512 and "timeout_ms" in str(error.value)
