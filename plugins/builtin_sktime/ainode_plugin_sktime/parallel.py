@@ -1,0 +1,190 @@
+"""Running many per-series fits: in the calling thread, or spread over worker processes (joblib's loky).
+
+sktime/statsmodels/pmdarima fits are Python-heavy and hold the GIL, so threads would not help; processes do.
+A process pool has costs, measured with ``bench/bench_sktime.py`` on this project's machine:
+
+* a warm pool adds ~10-20 ms per call (dispatch, pickling 512-point series and results);
+* in-process fits run with one BLAS thread (see :func:`_run_in_process`);
+* a cold pool (first call, or after ``IDLE_WORKER_TIMEOUT_S`` without work) first has to start the workers
+  and import sktime in each: ~3-5 s.
+
+Hence the rule (``AINODE_SKTIME_PARALLEL=auto``, the default):
+
+* fewer than 2 series, or fewer than 2 CPUs → in-process;
+* estimated sequential work below ``PARALLEL_MIN_WORK_MS`` → in-process (the pool would cost more than it saves);
+* pool cold and estimated work below ``COLD_START_MS`` → in-process now, and the pool is started in the
+  background so the next large call finds it warm;
+* otherwise → worker processes, ``CHUNKS_PER_WORKER`` chunks per worker so uneven fits balance out.
+
+``AINODE_SKTIME_PARALLEL=always|never`` forces one path (tests, benchmarks, operators);
+``AINODE_SKTIME_N_JOBS`` sets the number of worker processes (default: the CPUs this process may use).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any, Callable, Sequence
+
+log = logging.getLogger("ainode_plugin_sktime")
+
+PARALLEL_MIN_WORK_MS = 60.0
+COLD_START_MS = 4000.0
+CHUNKS_PER_WORKER = 4
+IDLE_WORKER_TIMEOUT_S = 300
+
+_state_lock = threading.Lock()
+_last_used: float | None = None  # monotonic time the pool last finished work
+_warming = False
+
+
+def n_workers() -> int:
+    configured = os.environ.get("AINODE_SKTIME_N_JOBS", "").strip()
+    if configured:
+        return max(1, int(configured))
+    from joblib import cpu_count
+
+    return max(1, cpu_count())
+
+
+def parallel_mode() -> str:
+    mode = os.environ.get("AINODE_SKTIME_PARALLEL", "auto").strip().lower() or "auto"
+    if mode not in {"auto", "always", "never"}:
+        raise ValueError(f"AINODE_SKTIME_PARALLEL must be auto, always or never, got {mode!r}")
+    return mode
+
+
+def choose_parallel(n_jobs: int, estimated_ms: float) -> bool:
+    """Whether ``n_jobs`` per-series fits estimated at ``estimated_ms`` in total go to worker processes."""
+    mode = parallel_mode()
+    if n_jobs < 2 or n_workers() < 2 or mode == "never":
+        return False
+    if mode == "always":
+        return True
+    if estimated_ms < PARALLEL_MIN_WORK_MS:
+        return False
+    if not _pool_warm() and estimated_ms < COLD_START_MS:
+        _warm_up_in_background()
+        return False
+    return True
+
+
+def run_all(func: Callable[..., Any], jobs: Sequence[tuple], estimated_ms: float) -> list[Any]:
+    """``[func(*job) for job in jobs]``, in-process or in worker processes (see the module doc).
+
+    ``func`` must be a module-level function (workers import it by name). An exception in a job is raised
+    here with its own type, as if the job had run in this process.
+    """
+    if not choose_parallel(len(jobs), estimated_ms):
+        return _run_in_process(func, jobs)
+    return _run_in_workers(func, jobs)
+
+
+def _run_in_process(func: Callable[..., Any], jobs: Sequence[tuple]) -> list[Any]:
+    # These fits are many tiny matrix problems: multi-threaded BLAS only adds contention (measured 5-8x slower
+    # exponential smoothing with 2 OpenBLAS threads on a busy 2-core machine). Worker processes get one BLAS
+    # thread from loky; here the limit is process-wide for the duration of the call, which at worst makes a
+    # concurrent numpy call elsewhere in the node single-threaded for that long.
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        return [func(*job) for job in jobs]
+
+
+_controller: Any = None
+
+
+def _blas_controller() -> Any:
+    """One threadpoolctl controller, created after scipy's and numpy's BLAS are loaded (creating one scans the
+    loaded libraries, ~1 ms; using it costs microseconds)."""
+    global _controller
+    if _controller is None:
+        import scipy.linalg  # noqa: F401  (loads scipy's BLAS, which statsmodels/sklearn use)
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller
+
+
+def _run_in_workers(func: Callable[..., Any], jobs: Sequence[tuple]) -> list[Any]:
+    from joblib import Parallel, delayed
+
+    workers = n_workers()
+    chunks = _split(list(jobs), min(len(jobs), workers * CHUNKS_PER_WORKER))
+    started = time.perf_counter()
+    # Always the same n_jobs: loky reuses one executor per size, and resizing it would restart workers.
+    results = Parallel(n_jobs=workers, backend="loky", max_nbytes=None,
+                       idle_worker_timeout=IDLE_WORKER_TIMEOUT_S)(delayed(_run_chunk)(func, chunk) for chunk in chunks)
+    _mark_used()
+    log.debug("%d series in %d chunks on %d workers: %.1f ms", len(jobs), len(chunks), workers,
+              (time.perf_counter() - started) * 1000)
+    return [result for chunk in results for result in chunk]
+
+
+def _run_chunk(func: Callable[..., Any], chunk: list[tuple]) -> list[Any]:
+    return [func(*job) for job in chunk]
+
+
+def _split(items: list[Any], parts: int) -> list[list[Any]]:
+    """``parts`` contiguous slices of near-equal length (order kept)."""
+    size, extra = divmod(len(items), parts)
+    slices, start = [], 0
+    for index in range(parts):
+        end = start + size + (1 if index < extra else 0)
+        slices.append(items[start:end])
+        start = end
+    return slices
+
+
+# --- pool warmth ----------------------------------------------------------------------------------------------
+
+def _pool_warm() -> bool:
+    with _state_lock:
+        return _last_used is not None and time.monotonic() - _last_used < IDLE_WORKER_TIMEOUT_S - 10
+
+
+def _mark_used() -> None:
+    global _last_used
+    with _state_lock:
+        _last_used = time.monotonic()
+
+
+def _import_estimators(_: int) -> None:
+    """Run in each worker once: the imports are most of a cold start."""
+    import sktime.detection.hmm_learn  # noqa: F401
+    import sktime.detection.stray  # noqa: F401
+    import sktime.forecasting.arima  # noqa: F401
+    import sktime.forecasting.exp_smoothing  # noqa: F401
+    import sktime.forecasting.naive  # noqa: F401
+    import sktime.forecasting.trend  # noqa: F401
+
+    import ainode_plugin_sktime.algorithms  # noqa: F401  (installs the log filters in the worker)
+
+
+def warm_up() -> None:
+    """Start the worker processes and import sktime in them (blocking)."""
+    from joblib import Parallel, delayed
+
+    workers = n_workers()
+    Parallel(n_jobs=workers, backend="loky", max_nbytes=None, idle_worker_timeout=IDLE_WORKER_TIMEOUT_S)(
+        delayed(_import_estimators)(index) for index in range(workers))
+    _mark_used()
+
+
+def _warm_up_in_background() -> None:
+    global _warming
+    with _state_lock:
+        if _warming:
+            return
+        _warming = True
+
+    def target() -> None:
+        global _warming
+        try:
+            warm_up()
+        except Exception:  # the pool is an optimisation; in-process still works
+            log.debug("warming the sktime worker pool failed", exc_info=True)
+        finally:
+            with _state_lock:
+                _warming = False
+
+    threading.Thread(target=target, name="ainode-sktime-warm-up", daemon=True).start()

@@ -1,0 +1,54 @@
+"""The Timer-XL forecast pipeline.
+
+Options (strings or values; defaults from the model's config, then the request):
+
+* ``output_length`` (required): points to forecast.
+* ``revin`` (default ``true``): normalise each series by its context's mean/std before the model and
+  undo it after.
+
+Each variate of each input is one univariate series (the newest 2880 points are used; the model then
+keeps the newest multiple of its patch length, 96); all series of one call run as one batch. A series
+needs at least one patch of observed points. Missing values: see :mod:`ainode_plugin_timer.series`.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ainode_core.pipelines.base import ForecastPipeline, ModelInfo
+from ainode_plugin_timer.options import get_bool, get_output_length
+from ainode_plugin_timer.series import collect_series, left_pad
+
+# torch and transformers are imported inside methods: registering the plugin must stay cheap.
+
+MAX_LOOKBACK = 2880
+MAX_SERIES_PER_CALL = 256  # bounds activation memory; larger batches run in chunks
+OPTION_NAMES = ("revin",)
+
+
+class TimerPipeline(ForecastPipeline):
+    def __init__(self, model_info: ModelInfo, device: str = "cpu", **model_kwargs: Any) -> None:
+        super().__init__(model_info, device=device, **model_kwargs)
+        from ainode_plugin_timer.timer.modeling import TimerForPrediction
+        from ainode_plugin_timer.weights import load_pretrained
+
+        self.model = load_pretrained(TimerForPrediction, model_info.path, device, model_info.model_id)
+
+    def forecast(self, inputs: list[dict[str, Any]], **infer_kwargs: Any) -> Sequence[np.ndarray]:
+        import torch
+
+        options = {**{k: self.config[k] for k in OPTION_NAMES if k in self.config}, **infer_kwargs}
+        horizon = get_output_length(options)
+        revin = get_bool(options, "revin", True)
+        batch = collect_series(inputs, model_id=self.model_info.model_id, max_lookback=MAX_LOOKBACK,
+                               min_length=self.model.config.input_token_len)
+        results = []
+        for start in range(0, len(batch.series), MAX_SERIES_PER_CALL):
+            chunk = batch.series[start:start + MAX_SERIES_PER_CALL]
+            values, mask = left_pad(chunk)
+            padded = any(len(row) != values.shape[1] for row in chunk)
+            forecast = self.model.generate(torch.from_numpy(values), horizon, revin=revin,
+                                           attention_mask=torch.from_numpy(mask) if padded else None)
+            results.append(forecast.to("cpu", torch.float64).numpy())
+        return batch.split(np.concatenate(results))
