@@ -75,6 +75,8 @@ class ModelCatalog:
         if record.state is State.TRAINING:
             record.state, record.reason = State.FAILED, "the node stopped while this model was training"
         elif record.state is State.ACTIVATING:
+            # The folder only counts once the record is active: whatever is there now is half done.
+            shutil.rmtree(folder, ignore_errors=True)
             record.state, record.reason = State.FAILED, "the node stopped while this model was being registered"
         if record.state is State.ACTIVE and not folder.exists():
             record.state, record.reason = State.FAILED, f"model folder {folder} is missing"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
 import json
 import sys
@@ -58,8 +59,11 @@ def import_folder(folder: Path) -> types.ModuleType:
     for module_name in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
         del sys.modules[module_name]  # re-import after a drop and re-register
     init = folder / "__init__.py"
-    spec = importlib.util.spec_from_file_location(
-        name, init if init.exists() else None, submodule_search_locations=[str(folder)])
+    if init.exists():
+        spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(folder)])
+    else:  # a plain folder of modules: a package with no __init__ code
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(folder)]
     if spec is None:
         raise CreateModelError(f"cannot import {folder}")
     package = importlib.util.module_from_spec(spec)

@@ -51,7 +51,17 @@ class ModelManager:
         self.engine = engine
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._remove_staging_leftovers()
         self._register_existing_folders()
+
+    def _remove_staging_leftovers(self) -> None:
+        """Temp folders of copies a previous process did not finish (their records are already failed)."""
+        for category in Category:
+            folder = self.catalog.models_dir / category.value
+            if folder.is_dir():
+                for leftover in folder.glob(".*"):
+                    if leftover.is_dir():
+                        shutil.rmtree(leftover, ignore_errors=True)
 
     def _register_existing_folders(self) -> None:
         for record in self.catalog.list():
@@ -92,6 +102,8 @@ class ModelManager:
 
     def check_model_type(self, model_type: str) -> None:
         name = normalise_name(model_type)
+        if name in transformers_config_names():
+            raise CreateModelError(f"'{model_type}' is already used by a Transformers config, pick another name.")
         registered = self.plugins.model_type(name)
         if registered is not None:
             raise CreateModelError(
@@ -99,8 +111,6 @@ class ModelManager:
         user = self.catalog.model_types_in_use().get(name)
         if user is not None:
             raise CreateModelError(f"'{model_type}' is already used by model {user}, pick another name.")
-        if name in transformers_config_names():
-            raise CreateModelError(f"'{model_type}' is already used by a Transformers config, pick another name.")
 
     def register(self, model_id: str, uri: str) -> ModelRecord:
         validate_model_id(model_id)
