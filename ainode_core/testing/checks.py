@@ -205,6 +205,9 @@ def check_deterministic(spec: ModelTypeSpec, model_info_factory: ParamsSource = 
             if "seed" not in exc.message:
                 raise AssertionError(f"{spec.model_type}: run(seed=7) failed: {exc.message}") from exc
             options = dict(params["options"])
+        except AINodeError as exc:
+            raise AssertionError(f"{spec.model_type}: run(seed=7) failed with {type(exc).__name__}: "
+                                 f"{exc.message}") from exc
         first = _run(spec, pipeline, copy.deepcopy(inputs), 5, options, "first run")
         second = _run(spec, pipeline, copy.deepcopy(inputs), 5, options, "second run")
         for index, (a, b) in enumerate(zip(first, second)):

@@ -27,3 +27,11 @@ def ainode_home(tmp_path, monkeypatch):
         "ain_rpc_port=0\nain_fetch_builtin_weights=false\n")
     monkeypatch.setenv("IOTDB_AINODE_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def ainode_series():
+    """``ainode_series(channels, length, seed=0)``: a positive, seasonal float64 ``[C, L]`` test series."""
+    from ainode_core.testing.checks import make_series
+
+    return make_series
