@@ -16,16 +16,27 @@ from ainode_core.testing.node import RunningNode, make_home, make_site
 from tests.support.models import ENGINE_PLUGIN, TEST_PLUGIN
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    root = tmp_path_factory.mktemp("engine")
+def start_node(root, config: str = "") -> RunningNode:
     load_log = root / "loads.txt"
     load_log.touch()
     running = RunningNode(
-        make_home(root, "ain_inference_max_queue_size=4\n"),
+        make_home(root, config),
         site=make_site(root, {"ainode_test_models": TEST_PLUGIN, "ainode_engine_models": ENGINE_PLUGIN}),
         env={"LOAD_LOG": str(load_log)})
     running.load_log = load_log
+    return running
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    running = start_node(tmp_path_factory.mktemp("engine"))
+    yield running
+    assert running.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def small_queue_node(tmp_path_factory):
+    running = start_node(tmp_path_factory.mktemp("engine-small-queue"), "ain_inference_max_queue_size=4\n")
     yield running
     assert running.stop() == 0
 
@@ -77,7 +88,9 @@ def test_one_hundred_concurrent_forecasts_are_all_right(node):
     assert results == [float(i) for i in range(100)]
 
 
-def test_overload_answers_1521_at_once_and_heartbeats_still_flow(node):
+def test_overload_answers_1521_at_once_and_heartbeats_still_flow(small_queue_node):
+    node = small_queue_node
+
     def slow(index):
         with AINodeClient("127.0.0.1", node.port) as own:
             try:  # distinct options: these requests cannot share a batch, so the queue fills up
