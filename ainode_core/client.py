@@ -149,8 +149,11 @@ class AINodeClient:
         _check(response.status)
         values = decode_tsblock(response.forecastResult[0]).to_matrix()
         names = list(map(str, frame.columns))
-        if quantiles and values.shape[0] == len(names) * (1 + len(quantiles)):
-            names = names + [f"{name}_q{q:g}" for name in frame.columns for q in quantiles]
+        quantile_names = [f"{name}_q{q:g}" for name in names for q in quantiles or []]
+        if quantiles and values.shape[0] == len(quantile_names):  # quantiles only, variate-major
+            names = quantile_names
+        elif quantiles and values.shape[0] == len(names) + len(quantile_names):  # point forecast, then quantiles
+            names = names + quantile_names
         return pd.DataFrame(values.T, index=future_index(frame.index, output_length), columns=names[:values.shape[0]])
 
     def detect(self, model_id: str, data: Any, **options: Any) -> pd.DataFrame:

@@ -12,11 +12,14 @@ is an error naming the option and listing what the model accepts.
 from __future__ import annotations
 
 import ast
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from ainode_core.errors import InvalidInferenceConfigError
+
+log = logging.getLogger("ainode_plugin_sktime")
 
 # Keys the node (not the model) uses: the request's output length, deadlines, routing, covariate payloads.
 # They may arrive inside the options map of a request, so a model skips them instead of rejecting them.
@@ -103,6 +106,7 @@ class OptionSet:
                     raise InvalidInferenceConfigError(
                         f"Unknown option '{key}' for model {self.model_id}. Options it accepts: "
                         f"{', '.join(self.names())}.")
+                log.debug("model %s: %s key '%s' is not an option of this model; ignored", self.model_id, source, key)
                 continue
             if name in given_as and given_as[name] != key:
                 raise InvalidInferenceConfigError(

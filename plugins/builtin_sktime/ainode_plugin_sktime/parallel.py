@@ -27,6 +27,9 @@ import threading
 import time
 from typing import Any, Callable, Sequence
 
+from ainode_core.errors import InferenceInternalError
+from ainode_plugin_sktime.quiet import ESTIMATOR_LOCK
+
 log = logging.getLogger("ainode_plugin_sktime")
 
 PARALLEL_MIN_WORK_MS = 60.0
@@ -85,8 +88,9 @@ def _run_in_process(func: Callable[..., Any], jobs: Sequence[tuple]) -> list[Any
     # These fits are many tiny matrix problems: multi-threaded BLAS only adds contention (measured 5-8x slower
     # exponential smoothing with 2 OpenBLAS threads on a busy 2-core machine). Worker processes get one BLAS
     # thread from loky; here the limit is process-wide for the duration of the call, which at worst makes a
-    # concurrent numpy call elsewhere in the node single-threaded for that long.
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    # concurrent numpy call elsewhere in the node single-threaded for that long. The lock keeps two threads
+    # from interleaving set/restore of that limit (and the work is GIL-bound, so nothing is lost).
+    with ESTIMATOR_LOCK, _blas_controller().limit(limits=1, user_api="blas"):
         return [func(*job) for job in jobs]
 
 
@@ -107,13 +111,21 @@ def _blas_controller() -> Any:
 
 def _run_in_workers(func: Callable[..., Any], jobs: Sequence[tuple]) -> list[Any]:
     from joblib import Parallel, delayed
+    from joblib.externals.loky.process_executor import BrokenProcessPool
 
     workers = n_workers()
     chunks = _split(list(jobs), min(len(jobs), workers * CHUNKS_PER_WORKER))
     started = time.perf_counter()
-    # Always the same n_jobs: loky reuses one executor per size, and resizing it would restart workers.
-    results = Parallel(n_jobs=workers, backend="loky", max_nbytes=None,
-                       idle_worker_timeout=IDLE_WORKER_TIMEOUT_S)(delayed(_run_chunk)(func, chunk) for chunk in chunks)
+    try:
+        # Always the same n_jobs: loky reuses one executor per size, and resizing it would restart workers.
+        results = Parallel(n_jobs=workers, backend="loky", max_nbytes=None,
+                           idle_worker_timeout=IDLE_WORKER_TIMEOUT_S)(
+            delayed(_run_chunk)(func, chunk) for chunk in chunks)
+    except BrokenProcessPool as exc:  # a worker died (killed, out of memory); loky starts fresh ones next time
+        _mark_cold()
+        raise InferenceInternalError(
+            f"an sktime worker process died while fitting {len(jobs)} series ({exc}); the next request starts new "
+            "workers. If this repeats, check the node's memory or set AINODE_SKTIME_PARALLEL=never.") from exc
     _mark_used()
     log.debug("%d series in %d chunks on %d workers: %.1f ms", len(jobs), len(chunks), workers,
               (time.perf_counter() - started) * 1000)
@@ -146,6 +158,12 @@ def _mark_used() -> None:
     global _last_used
     with _state_lock:
         _last_used = time.monotonic()
+
+
+def _mark_cold() -> None:
+    global _last_used
+    with _state_lock:
+        _last_used = None
 
 
 def _import_estimators(_: int) -> None:

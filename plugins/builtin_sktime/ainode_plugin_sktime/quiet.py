@@ -4,8 +4,9 @@ These libraries warn on nearly every fit (sktime's ``remember_data`` FutureWarni
 ConvergenceWarning, hmmlearn's "degenerate solution" log line). A user cannot act on them, so they are
 logged here at DEBUG instead of reaching the log at WARNING.
 
-``warnings.catch_warnings`` swaps process-wide state, so it is not safe in two threads at once; the lock makes
-in-process estimator work one-at-a-time, which costs nothing because that work holds the GIL anyway.
+``warnings.catch_warnings`` swaps process-wide state, so it is not safe in two threads at once;
+:data:`ESTIMATOR_LOCK` makes in-process estimator work one-at-a-time, which costs nothing because that work holds
+the GIL anyway.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from typing import Iterator
 
 log = logging.getLogger("ainode_plugin_sktime")
 
-_LOCK = threading.RLock()
+# Held around in-process estimator work (process-wide warning filters, BLAS thread limits). Re-entrant.
+ESTIMATOR_LOCK = threading.RLock()
 
 # Loggers of the estimator libraries that emit WARNING records during ordinary fits.
 _CHATTY_LOGGERS = ("hmmlearn.base", "hmmlearn.hmm", "hmmlearn._emissions", "pmdarima", "statsmodels")
@@ -43,7 +45,7 @@ def install_log_filters() -> None:
 @contextmanager
 def quiet_estimators() -> Iterator[None]:
     """Run estimator code with its warnings captured and logged once each at DEBUG."""
-    with _LOCK, warnings.catch_warnings(record=True) as caught:
+    with ESTIMATOR_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             yield

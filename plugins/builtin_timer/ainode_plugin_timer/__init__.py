@@ -3,13 +3,14 @@
 Registers the two model types and their built-in models ``timer_xl`` and ``sundial``. The core fetches
 the weights (``config.json`` + ``model.safetensors`` from the hub repos below); the model code is ours
 (:mod:`ainode_plugin_timer.timer.modeling`, :mod:`ainode_plugin_timer.sundial.modeling`) and loads the
-official checkpoints unchanged.
+official checkpoints unchanged. Both types can be fine-tuned (:mod:`ainode_plugin_timer.finetune`).
 
 Importing this module is cheap: torch and transformers are imported when a pipeline is built.
 """
 from __future__ import annotations
 
 from ainode_core import BuiltinModel, ModelTypeSpec, hookimpl
+from ainode_plugin_timer.finetune import finetune_sundial, finetune_timer
 from ainode_plugin_timer.sundial.pipeline import SundialPipeline
 from ainode_plugin_timer.timer.pipeline import TimerPipeline
 
@@ -28,8 +29,9 @@ def ainode_register_model_types() -> list[ModelTypeSpec]:
             pipeline_cls=TimerPipeline,
             tasks=("forecast",),
             description="Timer-XL: decoder-only transformer forecasting by 96-point patches (THUML)",
-            capabilities=frozenset({"batching"}),
+            capabilities=frozenset({"batching", "finetune"}),
             estimated_size_bytes=TIMER_PARAMETERS * _FLOAT32,
+            finetune=finetune_timer,
             builtin_models=(
                 BuiltinModel(
                     model_id="timer_xl",
@@ -45,8 +47,9 @@ def ainode_register_model_types() -> list[ModelTypeSpec]:
             pipeline_cls=SundialPipeline,
             tasks=("forecast",),
             description="Sundial: generative (flow-matching) time-series foundation model (THUML)",
-            capabilities=frozenset({"batching", "sampling", "quantiles"}),
+            capabilities=frozenset({"batching", "sampling", "quantiles", "finetune"}),
             estimated_size_bytes=SUNDIAL_PARAMETERS * _FLOAT32,
+            finetune=finetune_sundial,
             builtin_models=(
                 BuiltinModel(
                     model_id="sundial",

@@ -15,7 +15,8 @@ SchemaKey = tuple[int, tuple[str, ...], tuple[str, ...]]
 
 
 def _schema(item: dict[str, Any]) -> SchemaKey:
-    return (item["targets"].shape[0], tuple(sorted(item["past_covariates"])), tuple(sorted(item["future_covariates"])))
+    past, future = item["past_covariates"], item["future_covariates"]
+    return item["targets"].shape[0], tuple(sorted(past)), tuple(sorted(future))
 
 
 def to_prepared_inputs(inputs: Sequence[dict[str, Any]], horizon: int) -> list[PreparedInput]:

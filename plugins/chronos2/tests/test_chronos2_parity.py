@@ -76,6 +76,7 @@ def test_past_and_future_covariates_match_reference(ours, reference) -> None:
     assert not np.allclose(got, without, atol=1e-3)  # the covariates reached the model
 
 
+@pytest.mark.filterwarnings("ignore:We recommend keeping prediction length")  # chronos' expected advice
 def test_horizon_beyond_one_pass_matches_reference(ours, reference) -> None:
     rng = np.random.default_rng(RNG_SEED)
     horizon = ours.single_pass_length + 76  # 1024 + 76: one chronos unrolling step

@@ -1,0 +1,1 @@
+"""Sundial (model_type ``sundial``): configuration, model, TimeFlow head and forecast pipeline."""

@@ -207,7 +207,8 @@ class SundialForPrediction(SundialPreTrainedModel):
                 )
             tokens, token_mask = samples.median(dim=1).values, None
             if patch_mask is not None:
-                patch_mask = torch.cat([patch_mask, patch_mask.new_ones(len(patch_mask), tokens.shape[-1] // patch)], -1)
+                new_patches = patch_mask.new_ones(len(patch_mask), tokens.shape[-1] // patch)
+                patch_mask = torch.cat([patch_mask, new_patches], dim=-1)
         forecast = torch.cat(pieces, dim=-1)
         if revin:
             forecast = forecast * std[:, None] + mean[:, None]

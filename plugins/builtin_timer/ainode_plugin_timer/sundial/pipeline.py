@@ -3,11 +3,11 @@
 Options (strings or values; defaults from the model's config, then the request):
 
 * ``output_length`` (required): points to forecast.
-* ``num_samples`` (default 10, 1..1000): trajectories sampled per series.
+* ``num_samples`` (default 10, 1..10000): trajectories sampled per series.
 * ``num_sampling_steps`` (default: the config's, 50 for the official model; 1..1000): Euler steps of
   the flow head. Fewer is faster and coarser.
 * ``revin`` (default ``true``): normalise each series by its context's mean/std.
-* ``seed`` (integer, default none): makes the samples reproducible. Variate ``c`` of an input uses
+* ``seed`` (integer 0..2^32-1, default none): makes the samples reproducible. Variate ``c`` of an input uses
   ``seed + c``, so a series' forecast does not depend on which other requests share its batch.
 * ``quantiles`` (e.g. ``"0.1,0.5,0.9"``, default none): return these quantiles of the samples instead of
   their mean. The output of an input with C variates is then ``[C * Q, H]``, variate-major: row
@@ -21,7 +21,7 @@ is padded and masked as in the original). Missing values: see :mod:`ainode_plugi
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -47,17 +47,19 @@ class SundialPipeline(ForecastPipeline):
 
     def _options(self, infer_kwargs: dict[str, Any]) -> dict[str, Any]:
         merged = {**{k: self.config[k] for k in OPTION_NAMES if k in self.config}, **infer_kwargs}
+        default_steps = self.model.config.num_sampling_steps
         return {
             "horizon": get_output_length(merged),
             "revin": get_bool(merged, "revin", True),
-            "num_samples": get_int(merged, "num_samples", 10, 1, 1000),
-            "num_sampling_steps": get_int(merged, "num_sampling_steps", self.model.config.num_sampling_steps, 1, 1000),
-            "seed": get_int(merged, "seed", None, 0, 2**63 - 1),
+            "num_samples": get_int(merged, "num_samples", 10, 1, 10_000),
+            "num_sampling_steps": get_int(merged, "num_sampling_steps", default_steps, 1, 1000),
+            "seed": get_int(merged, "seed", None, 0, 2**32 - 1),
             "quantiles": get_quantiles(merged, "quantiles"),
         }
 
-    def _sample(self, batch: SeriesBatch, options: dict[str, Any]) -> np.ndarray:
-        """Samples of every series, [N, num_samples, H]."""
+    def _sample_chunks(self, batch: SeriesBatch, options: dict[str, Any]) -> Iterator[np.ndarray]:
+        """Samples of the series, [n, num_samples, H] per chunk of series, in order. Chunks keep the
+        samples of one model call within SAMPLE_BUDGET; callers reduce each chunk before the next."""
         import torch
 
         horizon, num_samples = options["horizon"], options["num_samples"]
@@ -66,7 +68,6 @@ class SundialPipeline(ForecastPipeline):
         seeds = None
         if options["seed"] is not None:
             seeds = [options["seed"] + variate for count in batch.counts for variate in range(count)]
-        results = []
         for start in range(0, len(batch.series), chunk_size):
             chunk = batch.series[start:start + chunk_size]
             values, mask = left_pad(chunk)
@@ -75,12 +76,12 @@ class SundialPipeline(ForecastPipeline):
             if seeds is not None:
                 generators = [torch.Generator(device=self.model.device).manual_seed(seed)
                               for seed in seeds[start:start + chunk_size]]
-            results.append(self.model.generate(
+            samples = self.model.generate(
                 torch.from_numpy(values), horizon, num_samples=num_samples, revin=options["revin"],
                 num_sampling_steps=options["num_sampling_steps"],
                 attention_mask=torch.from_numpy(mask) if padded else None, generators=generators,
-            ).to("cpu", torch.float64).numpy())
-        return np.concatenate(results)
+            )
+            yield samples.to("cpu", torch.float64).numpy()
 
     def _collect(self, inputs: Sequence[dict[str, Any]]) -> SeriesBatch:
         return collect_series(inputs, model_id=self.model_info.model_id, max_lookback=MAX_LOOKBACK)
@@ -89,15 +90,16 @@ class SundialPipeline(ForecastPipeline):
         """Raw samples: one ``[C, num_samples, output_length]`` array per (validated) input."""
         options = self._options(infer_kwargs)
         batch = self._collect(self.preprocess(inputs, **infer_kwargs))
-        return batch.split(self._sample(batch, options))
+        return batch.split(np.concatenate(list(self._sample_chunks(batch, options))))
 
     def forecast(self, inputs: list[dict[str, Any]], **infer_kwargs: Any) -> Sequence[np.ndarray]:
         options = self._options(infer_kwargs)
         batch = self._collect(inputs)
-        samples = self._sample(batch, options)
         levels = options["quantiles"]
         if levels is None:
-            return batch.split(samples.mean(axis=1))
+            reduced = [samples.mean(axis=1) for samples in self._sample_chunks(batch, options)]
+            return batch.split(np.concatenate(reduced))
         # numpy: torch.quantile refuses inputs above 16M elements
-        quantiles = np.quantile(samples, levels, axis=1).transpose(1, 0, 2)  # [N, Q, H]
-        return [block.reshape(-1, block.shape[-1]) for block in batch.split(quantiles)]
+        reduced = [np.quantile(samples, levels, axis=1).transpose(1, 0, 2)  # [n, Q, H]
+                   for samples in self._sample_chunks(batch, options)]
+        return [block.reshape(-1, block.shape[-1]) for block in batch.split(np.concatenate(reduced))]

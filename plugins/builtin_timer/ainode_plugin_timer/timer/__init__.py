@@ -1,0 +1,1 @@
+"""Timer-XL (model_type ``timer``): configuration, model and forecast pipeline."""

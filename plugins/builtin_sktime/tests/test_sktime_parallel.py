@@ -1,0 +1,48 @@
+"""Many series at once: the worker-process path gives exactly the in-process results, errors included."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ainode_core.errors import InvalidInferenceConfigError
+from ainode_plugin_sktime import parallel
+
+
+@pytest.fixture
+def series(multivariate, airline) -> list[dict]:
+    return [{"targets": multivariate}, {"targets": airline}, {"targets": multivariate[::-1] * 1.5}]
+
+
+def test_worker_processes_give_the_in_process_numbers(sktime_pipeline, series, monkeypatch):
+    pipeline = sktime_pipeline("arima")
+    in_process = pipeline.run(series, output_length=8, order="(2,0,1)")
+    monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "always")
+    monkeypatch.setenv("AINODE_SKTIME_N_JOBS", "2")
+    in_workers = pipeline.run(series, output_length=8, order="(2,0,1)")
+    assert [o.shape for o in in_workers] == [(3, 8), (1, 8), (3, 8)]
+    for ours, theirs in zip(in_workers, in_process):
+        np.testing.assert_array_equal(ours, theirs)
+
+    detector = sktime_pipeline("stray")
+    flags = detector.run(series)
+    monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "never")
+    for ours, theirs in zip(flags, detector.run(series)):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_an_error_in_a_worker_is_the_same_1512(sktime_pipeline, multivariate, monkeypatch):
+    monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "always")
+    monkeypatch.setenv("AINODE_SKTIME_N_JOBS", "2")
+    targets = np.vstack([multivariate, np.full((1, multivariate.shape[1]), 5.0)])
+    with pytest.raises(InvalidInferenceConfigError) as caught:
+        sktime_pipeline("gmm_hmm").run([{"targets": targets}], n_components=2)
+    assert "input 0 variate 3" in caught.value.message
+
+
+def test_small_jobs_stay_in_process(monkeypatch):
+    monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "auto")
+    monkeypatch.setenv("AINODE_SKTIME_N_JOBS", "4")
+    assert not parallel.choose_parallel(1, estimated_ms=1e6)  # one series: nothing to spread
+    assert not parallel.choose_parallel(16, estimated_ms=parallel.PARALLEL_MIN_WORK_MS / 2)
+    monkeypatch.setenv("AINODE_SKTIME_N_JOBS", "1")
+    assert not parallel.choose_parallel(256, estimated_ms=1e6)  # one CPU: nothing to spread over

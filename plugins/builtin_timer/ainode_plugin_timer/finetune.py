@@ -1,0 +1,140 @@
+"""Fine-tuning Timer-XL and Sundial on a dataset of series (``CREATE MODEL new FROM MODEL base ...``).
+
+``ModelTypeSpec.finetune`` calls ``finetune(model_info, dataset, params, output_dir, progress)``:
+
+* ``dataset``: the training series: an iterable of 1-D arrays, of ``(name, array)`` pairs (what a
+  ``DataSource.read`` yields) or a 2-D array (one series per row). NaNs are filled as for inference.
+* ``params`` (strings or values): ``train_epochs`` (1), ``iter_per_epoch`` (50), ``learning_rate``
+  (1e-5), ``batch_size`` (8), ``context_length`` (672 for Timer-XL, 480 for Sundial; rounded down to
+  whole patches), ``seed`` (0), ``device`` (``cuda:0`` when available, else ``cpu``).
+* ``output_dir``: receives ``config.json`` + ``model.safetensors`` in the official format, so the result
+  is served by the same pipeline (model_type unchanged).
+* ``progress(message)``: called after every iteration with the epoch, iteration and loss.
+
+Training windows of ``context_length`` plus one output patch are cut from the newest end of each series
+(stride one patch); each window is normalised by its context's mean/std (the RevIN the models see at
+inference), and the loss is each model's own training loss: every head's MSE for Timer-XL, the TimeFlow
+flow-matching loss for Sundial.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from ainode_core.errors import InvalidInferenceConfigError
+from ainode_core.pipelines.base import ModelInfo
+from ainode_plugin_timer.options import get_int
+from ainode_plugin_timer.series import clean_series
+
+MAX_WINDOWS = 20_000
+
+
+def _float(params: Mapping[str, Any], name: str, default: float) -> float:
+    value = params.get(name, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number <= 0:
+        raise InvalidInferenceConfigError(f"Hyperparameter {name} expects a positive number, got {value!r} instead.")
+    return number
+
+
+def _series_of(dataset: Any) -> list[np.ndarray]:
+    if isinstance(dataset, np.ndarray) and dataset.ndim == 2:
+        dataset = list(dataset)
+    series = []
+    for index, item in enumerate(dataset):
+        values = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+        name = item[0] if isinstance(item, tuple) and len(item) == 2 else f"series {index}"
+        series.append(clean_series(np.asarray(values, dtype=np.float64).ravel(), f"training {name}"))
+    return series
+
+
+def _windows(series: list[np.ndarray], length: int, stride: int) -> np.ndarray:
+    windows = []
+    for values in series:
+        for end in range(len(values), length - 1, -stride):
+            windows.append(values[end - length:end])
+            if len(windows) >= MAX_WINDOWS:
+                return np.stack(windows).astype(np.float32)
+    if not windows:
+        longest = max((len(values) for values in series), default=0)
+        raise InvalidInferenceConfigError(
+            f"The training data has no series of {length} points (context_length plus one output patch); "
+            f"the longest has {longest}. Use a smaller context_length or more data."
+        )
+    return np.stack(windows).astype(np.float32)
+
+
+def _finetune(kind: str, model_info: ModelInfo, dataset: Any, params: Mapping[str, Any], output_dir: Path | str,
+              progress: Callable[[str], None] | None) -> dict[str, float]:
+    import torch
+
+    from ainode_plugin_timer.weights import load_pretrained
+
+    if kind == "timer":
+        from ainode_plugin_timer.timer.modeling import TimerForPrediction as model_cls
+    else:
+        from ainode_plugin_timer.sundial.modeling import SundialForPrediction as model_cls
+    params = dict(params or {})
+    epochs = get_int(params, "train_epochs", 1, 1, 10_000)
+    iterations = get_int(params, "iter_per_epoch", 50, 1, 1_000_000)
+    batch_size = get_int(params, "batch_size", 8, 1, 4096)
+    seed = get_int(params, "seed", 0, 0, 2**63 - 1)
+    learning_rate = _float(params, "learning_rate", 1e-5)
+    device = str(params.get("device") or ("cuda:0" if torch.cuda.is_available() else "cpu"))
+
+    model = load_pretrained(model_cls, model_info.path, device, model_info.model_id)
+    config = model.config
+    patch = config.input_token_len
+    output_len = max(config.output_token_lens)
+    context = get_int(params, "context_length", 672 if kind == "timer" else 480, patch, 2880) // patch * patch
+    windows = torch.from_numpy(_windows(_series_of(dataset), context + output_len, patch))
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
+    sampler = torch.Generator().manual_seed(seed)
+    model.train()
+    loss_value = math.nan
+    with torch.random.fork_rng(devices=[]):  # Sundial's loss draws noise: reproducible, global RNG untouched
+        torch.manual_seed(seed)
+        for epoch in range(epochs):
+            for iteration in range(iterations):
+                batch = windows[torch.randint(len(windows), (batch_size,), generator=sampler)].to(device)
+                inputs = batch[:, :context]
+                mean = inputs.mean(dim=-1, keepdim=True)
+                std = inputs.std(dim=-1, keepdim=True).clamp(min=1e-5)
+                batch = (batch - mean) / std
+                if kind == "timer":
+                    loss = model(batch[:, :context], labels=batch[:, patch:]).loss
+                else:
+                    tokens = context // patch
+                    loss = model(batch[:, :context], labels=batch[:, patch:],
+                                 loss_masks=batch.new_ones(batch_size, tokens),
+                                 mask_y=batch.new_ones(batch_size, output_len)).loss
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                loss_value = float(loss.detach())
+                if progress is not None:
+                    progress(f"epoch {epoch + 1}/{epochs}, iteration {iteration + 1}/{iterations}, "
+                             f"loss {loss_value:.6f}")
+    model.eval()
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model.to("cpu").save_pretrained(output_dir, safe_serialization=True)
+    return {"loss": loss_value}
+
+
+def finetune_timer(model_info: ModelInfo, dataset: Iterable[Any], params: Mapping[str, Any],
+                   output_dir: Path | str, progress: Callable[[str], None] | None = None) -> dict[str, float]:
+    return _finetune("timer", model_info, dataset, params, output_dir, progress)
+
+
+def finetune_sundial(model_info: ModelInfo, dataset: Iterable[Any], params: Mapping[str, Any],
+                     output_dir: Path | str, progress: Callable[[str], None] | None = None) -> dict[str, float]:
+    return _finetune("sundial", model_info, dataset, params, output_dir, progress)
