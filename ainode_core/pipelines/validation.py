@@ -33,7 +33,10 @@ def as_targets(value: Any, where: str) -> np.ndarray:
 def _as_vector(value: Any, where: str) -> np.ndarray:
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
-    array = np.asarray(value, dtype=np.float64)
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInferenceConfigError(f"{where} must hold numbers (or NaN for missing values)") from None
     if array.ndim != 1:
         raise InvalidInferenceConfigError(f"{where} must be 1-D, got shape {list(array.shape)}")
     return array

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,16 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def manager() -> PluginManager:
-    return PluginManager(strict=True)
+    # Through the entry point like the node, but only this plugin: another plugin's breakage is not ours.
+    saved = os.environ.get("AINODE_LOAD_PLUGINS")
+    os.environ["AINODE_LOAD_PLUGINS"] = "chronos2"
+    try:
+        return PluginManager(strict=True)
+    finally:
+        if saved is None:
+            del os.environ["AINODE_LOAD_PLUGINS"]
+        else:
+            os.environ["AINODE_LOAD_PLUGINS"] = saved
 
 
 @pytest.fixture(scope="session")
