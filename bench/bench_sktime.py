@@ -7,12 +7,13 @@ plain sequential sktime loop in one process.
 Prints, per model and number of series: series/s of the plain loop (as a user would write it, and with BLAS
 limited to one thread), series/s of the pipeline (default ``AINODE_SKTIME_PARALLEL=auto``), the ratios, and
 which path the pipeline chose. Then the crossover table
-behind ``parallel.PARALLEL_MIN_WORK_MS``: naive_forecaster forced in-process vs forced to the (warm) pool for
+behind ``parallel.PARALLEL_CALL_OVERHEAD_MS``: naive_forecaster forced in-process vs forced to the (warm) pool for
 small batches, and the cold start of the pool.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 import warnings
@@ -45,15 +46,22 @@ def plain_estimator(model_id: str):
     }[model_id]
 
 
+_controller = None
+
+
 def plain_loop(model_id: str, batch: list[np.ndarray], horizon: int, blas_threads: int | None = None) -> float:
     """A plain sequential loop; ``blas_threads=1`` shows how much of the gain is only BLAS oversubscription."""
+    global _controller
     import pandas as pd
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import ThreadpoolController
 
     make = plain_estimator(model_id)
     fh = np.arange(1, horizon + 1)
+    if _controller is None:
+        _controller = ThreadpoolController()  # scanning the loaded libraries takes ~1 ms: once, untimed
+    limit = _controller.limit(limits=blas_threads, user_api="blas") if blas_threads else contextlib.nullcontext()
     started = time.perf_counter()
-    with warnings.catch_warnings(), threadpool_limits(blas_threads, user_api="blas"):
+    with warnings.catch_warnings(), limit:
         warnings.simplefilter("ignore")
         for values in batch:
             make().fit(pd.Series(values)).predict(fh=fh)
@@ -86,7 +94,8 @@ def main() -> None:
     args = parser.parse_args()
 
     workers = parallel.n_workers()
-    print(f"CPUs for workers: {workers}; series of {args.length} points, horizon {args.horizon}")
+    print(f"CPUs for workers: {workers}; series of {args.length} points, horizon {args.horizon}; "
+          f"load average {os.getloadavg()[0]:.2f} (other processes skew every figure)")
     started = time.perf_counter()
     parallel.warm_up()
     print(f"pool cold start (spawn {workers} workers + import sktime): {(time.perf_counter() - started) * 1000:.0f} ms")
@@ -97,7 +106,8 @@ def main() -> None:
         pipeline = pipeline_for(model_id)
         for count in (int(n) for n in args.series.split(",")):
             batch = series_batch(count, args.length)
-            repeats = 3 if count * pipeline.algorithm.cost_ms_per_1k_points < 5000 else 1
+            work_ms = count * pipeline.algorithm.cost_ms_per_1k_points * args.length / 1000
+            repeats = 10 if work_ms < 100 else 3 if work_ms < 3000 else 1
             plain = best_of(repeats, lambda: plain_loop(model_id, batch, args.horizon))
             plain_1 = best_of(repeats, lambda: plain_loop(model_id, batch, args.horizon, blas_threads=1))
             ours = best_of(repeats, lambda: pipeline_run(pipeline, batch, args.horizon))

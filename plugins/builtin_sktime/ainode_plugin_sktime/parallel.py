@@ -1,20 +1,21 @@
 """Running many per-series fits: in the calling thread, or spread over worker processes (joblib's loky).
 
 sktime/statsmodels/pmdarima fits are Python-heavy and hold the GIL, so threads would not help; processes do.
-A process pool has costs, measured with ``bench/bench_sktime.py`` on this project's machine:
+A process pool has costs, measured with ``bench/bench_sktime.py`` (2-CPU machine, 512-point series):
 
-* a warm pool adds ~10-20 ms per call (dispatch, pickling 512-point series and results);
-* in-process fits run with one BLAS thread (see :func:`_run_in_process`);
-* a cold pool (first call, or after ``IDLE_WORKER_TIMEOUT_S`` without work) first has to start the workers
-  and import sktime in each: ~3-5 s.
+* a warm pool costs ~50 ms per call compared with ideal splitting (dispatch, pickling series and results,
+  collecting chunks): naive_forecaster breaks even at ~16 series (63 ms in-process vs 66 ms in workers) and
+  wins from 32 series on (124 ms vs 106 ms);
+* a cold pool (first call, or ``IDLE_WORKER_TIMEOUT_S`` without work) first starts the workers and imports
+  sktime in each: 2.7 s on an idle machine, up to 7 s on a busy one.
 
-Hence the rule (``AINODE_SKTIME_PARALLEL=auto``, the default):
-
-* fewer than 2 series, or fewer than 2 CPUs → in-process;
-* estimated sequential work below ``PARALLEL_MIN_WORK_MS`` → in-process (the pool would cost more than it saves);
-* pool cold and estimated work below ``COLD_START_MS`` → in-process now, and the pool is started in the
-  background so the next large call finds it warm;
-* otherwise → worker processes, ``CHUNKS_PER_WORKER`` chunks per worker so uneven fits balance out.
+Rule (``AINODE_SKTIME_PARALLEL=auto``, the default): with ``W = min(workers, series)`` the pool saves about
+``estimated * (1 - 1/W)``; it is used when that exceeds its cost, ``PARALLEL_CALL_OVERHEAD_MS`` when warm and
+``COLD_START_MS`` when cold. On 2 CPUs that means >= 100 ms of estimated work when warm (~25 naive series or 2
+ARIMA series of 512 points) and >= 6 s when cold; a single series, or a single CPU, always stays in-process.
+When a call stays in-process only because the pool is cold, the pool is started in the background so the next
+large call finds it warm. In the pool, series go in ``CHUNKS_PER_WORKER`` chunks per worker so uneven fits
+balance out. In-process fits run with one BLAS thread (see :func:`_run_in_process`).
 
 ``AINODE_SKTIME_PARALLEL=always|never`` forces one path (tests, benchmarks, operators);
 ``AINODE_SKTIME_N_JOBS`` sets the number of worker processes (default: the CPUs this process may use).
@@ -32,8 +33,8 @@ from ainode_plugin_sktime.quiet import ESTIMATOR_LOCK
 
 log = logging.getLogger("ainode_plugin_sktime")
 
-PARALLEL_MIN_WORK_MS = 60.0
-COLD_START_MS = 4000.0
+PARALLEL_CALL_OVERHEAD_MS = 50.0
+COLD_START_MS = 3000.0
 CHUNKS_PER_WORKER = 4
 IDLE_WORKER_TIMEOUT_S = 300
 
@@ -65,9 +66,10 @@ def choose_parallel(n_jobs: int, estimated_ms: float) -> bool:
         return False
     if mode == "always":
         return True
-    if estimated_ms < PARALLEL_MIN_WORK_MS:
+    saved_ms = estimated_ms * (1 - 1 / min(n_workers(), n_jobs))
+    if saved_ms <= PARALLEL_CALL_OVERHEAD_MS:
         return False
-    if not _pool_warm() and estimated_ms < COLD_START_MS:
+    if not _pool_warm() and saved_ms <= COLD_START_MS:
         _warm_up_in_background()
         return False
     return True

@@ -43,6 +43,6 @@ def test_small_jobs_stay_in_process(monkeypatch):
     monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "auto")
     monkeypatch.setenv("AINODE_SKTIME_N_JOBS", "4")
     assert not parallel.choose_parallel(1, estimated_ms=1e6)  # one series: nothing to spread
-    assert not parallel.choose_parallel(16, estimated_ms=parallel.PARALLEL_MIN_WORK_MS / 2)
+    assert not parallel.choose_parallel(16, estimated_ms=parallel.PARALLEL_CALL_OVERHEAD_MS)  # pool costs more
     monkeypatch.setenv("AINODE_SKTIME_N_JOBS", "1")
     assert not parallel.choose_parallel(256, estimated_ms=1e6)  # one CPU: nothing to spread over
