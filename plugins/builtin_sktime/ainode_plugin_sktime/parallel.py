@@ -3,19 +3,20 @@
 sktime/statsmodels/pmdarima fits are Python-heavy and hold the GIL, so threads would not help; processes do.
 A process pool has costs, measured with ``bench/bench_sktime.py`` (2-CPU machine, 512-point series):
 
-* a warm pool costs ~50 ms per call compared with ideal splitting (dispatch, pickling series and results,
-  collecting chunks): naive_forecaster breaks even at ~16 series (63 ms in-process vs 66 ms in workers) and
-  wins from 32 series on (124 ms vs 106 ms);
+* a warm pool costs ~7 ms per call over ideal splitting when CPUs are free (naive_forecaster: 2 series 7.6 ms
+  in-process vs 10.8 ms in workers, 4 series 14.7 vs 10.9, 16 series 57 vs 35), and up to ~40 ms when other
+  processes keep the CPUs busy (16 series 63 vs 66 ms);
 * a cold pool (first call, or ``IDLE_WORKER_TIMEOUT_S`` without work) first starts the workers and imports
-  sktime in each: 2.7 s on an idle machine, up to 7 s on a busy one.
+  sktime in each: 2.7 s on an idle machine, 4-7 s on a busy one.
 
 Rule (``AINODE_SKTIME_PARALLEL=auto``, the default): with ``W = min(workers, series)`` the pool saves about
-``estimated * (1 - 1/W)``; it is used when that exceeds its cost, ``PARALLEL_CALL_OVERHEAD_MS`` when warm and
-``COLD_START_MS`` when cold. On 2 CPUs that means >= 100 ms of estimated work when warm (~25 naive series or 2
-ARIMA series of 512 points) and >= 6 s when cold; a single series, or a single CPU, always stays in-process.
-When a call stays in-process only because the pool is cold, the pool is started in the background so the next
-large call finds it warm. In the pool, series go in ``CHUNKS_PER_WORKER`` chunks per worker so uneven fits
-balance out. In-process fits run with one BLAS thread (see :func:`_run_in_process`).
+``estimated * (1 - 1/W)``; it is used when that exceeds its cost, ``PARALLEL_CALL_OVERHEAD_MS`` (20 ms, between
+the idle and the busy figure) when warm and ``COLD_START_MS`` when cold. On 2 CPUs that means >= 40 ms of
+estimated work when warm (~10 naive series of 512 points, or 2 ARIMA series) and >= 6 s when cold; a single
+series, or a single CPU, always stays in-process. When a call stays in-process only because the pool is cold,
+the pool is started in the background so the next large call finds it warm. In the pool, series go in
+``CHUNKS_PER_WORKER`` chunks per worker so uneven fits balance out. In-process fits run with one BLAS thread
+(see :func:`_run_in_process`).
 
 ``AINODE_SKTIME_PARALLEL=always|never`` forces one path (tests, benchmarks, operators);
 ``AINODE_SKTIME_N_JOBS`` sets the number of worker processes (default: the CPUs this process may use).
@@ -33,7 +34,7 @@ from ainode_plugin_sktime.quiet import ESTIMATOR_LOCK
 
 log = logging.getLogger("ainode_plugin_sktime")
 
-PARALLEL_CALL_OVERHEAD_MS = 50.0
+PARALLEL_CALL_OVERHEAD_MS = 20.0
 COLD_START_MS = 3000.0
 CHUNKS_PER_WORKER = 4
 IDLE_WORKER_TIMEOUT_S = 300

@@ -46,3 +46,21 @@ def test_small_jobs_stay_in_process(monkeypatch):
     assert not parallel.choose_parallel(16, estimated_ms=parallel.PARALLEL_CALL_OVERHEAD_MS)  # pool costs more
     monkeypatch.setenv("AINODE_SKTIME_N_JOBS", "1")
     assert not parallel.choose_parallel(256, estimated_ms=1e6)  # one CPU: nothing to spread over
+
+
+def test_concurrent_calls_from_several_threads(sktime_pipeline, airline, multivariate):
+    """The engine may run several requests at once in its own threads: same numbers, and the process's BLAS
+    thread setting (limited to one thread during in-process fits) is restored afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    blas_before = [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+    pipeline = sktime_pipeline("exponential_smoothing")
+    requests = [[{"targets": airline}], [{"targets": multivariate}], [{"targets": airline[::-1]}]] * 3
+    expected = [pipeline.run(request, output_length=5) for request in requests]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda request: pipeline.run(request, output_length=5), requests))
+    for ours, theirs in zip(results, expected):
+        np.testing.assert_array_equal(ours[0], theirs[0])
+    assert [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"] == blas_before
