@@ -20,6 +20,15 @@ def _no_network(monkeypatch):
 
 
 @pytest.fixture
+def client(node):
+    """A Python client connected to the module's running ``node`` fixture."""
+    from ainode_core.client import AINodeClient
+
+    with AINodeClient("127.0.0.1", node.port) as ainode:
+        yield ainode
+
+
+@pytest.fixture
 def make_dist(tmp_path, monkeypatch):
     """Build an installed-looking distribution (``.dist-info`` + module) on a temp ``sys.path`` entry.
 

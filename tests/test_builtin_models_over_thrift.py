@@ -26,11 +26,6 @@ def node(tmp_path_factory):
     assert running.stop() == 0
 
 
-@pytest.fixture
-def client(node):
-    with AINodeClient("127.0.0.1", node.port) as ainode:
-        yield ainode
-
 
 @pytest.fixture(scope="module")
 def airline() -> pd.Series:

@@ -41,11 +41,6 @@ def small_queue_node(tmp_path_factory):
     assert running.stop() == 0
 
 
-@pytest.fixture
-def client(node):
-    with AINodeClient("127.0.0.1", node.port) as ainode:
-        yield ainode
-
 
 def wait_for(condition, timeout=30.0):
     deadline = time.monotonic() + timeout

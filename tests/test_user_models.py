@@ -53,11 +53,6 @@ def node(tmp_path_factory):
     assert running.stop() == 0
 
 
-@pytest.fixture
-def client(node):
-    with AINodeClient("127.0.0.1", node.port) as ainode:
-        yield ainode
-
 
 def test_register_forecast_and_drop(node, client, tmp_path):
     first = model_folder(tmp_path, "a", "shift_one", offset=1.0)

@@ -153,10 +153,6 @@ class AINodeHandler:
                 "select at least one value column and one row.")
         return block.to_matrix()
 
-    def _run(self, model_id: str, inputs: list[dict[str, Any]], options: dict[str, Any]) -> list[np.ndarray]:
-        record = self.node.catalog.get(model_id)
-        return self.node.engine.infer(record.model_id, inputs, options)
-
     @answers(lambda status: t.TInferenceResp(status=status, inferenceResult=[]))
     def inference(self, req: t.TInferenceReq) -> t.TInferenceResp:
         """Tree model ``CALL INFERENCE``: forecast models take ``outputLength`` (default 96); anomaly
@@ -168,7 +164,7 @@ class AINodeHandler:
         if record.task == "forecast":
             options["output_length"] = parse_output_length(
                 length_text, self.node.settings.ain_inference_max_output_length)
-        outputs = self._run(record.model_id, [{"targets": targets}], options)
+        outputs = self.node.engine.infer(record.model_id, [{"targets": targets}], options)
         return t.TInferenceResp(status=SUCCESS, inferenceResult=[encode_values(o) for o in outputs])
 
     @answers(lambda status: t.TForecastResp(status=status, forecastResult=[]))
@@ -183,7 +179,7 @@ class AINodeHandler:
             "past_covariates": parse_covariates(req.historyCovs, "historyCovs"),
             "future_covariates": parse_covariates(req.futureCovs, "futureCovs"),
         }
-        outputs = self._run(req.modelId, [series], options)
+        outputs = self.node.engine.infer(req.modelId, [series], options)
         return t.TForecastResp(status=SUCCESS, forecastResult=[encode_values(outputs[0])])
 
     @answers(lambda status: t.TClassifyResp(status=status, classifyResult=[]))
@@ -192,5 +188,6 @@ class AINodeHandler:
         if record.task != "classification":
             raise InvalidInferenceConfigError(
                 f"Model {record.model_id} is a {record.task} model; classify needs a classification model.")
-        outputs = self._run(record.model_id, [{"targets": self._targets(req.inputData)}], dict(req.options or {}))
+        outputs = self.node.engine.infer(record.model_id, [{"targets": self._targets(req.inputData)}],
+                                         dict(req.options or {}))
         return t.TClassifyResp(status=SUCCESS, classifyResult=[encode_values(o) for o in outputs])

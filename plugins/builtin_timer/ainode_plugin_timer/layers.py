@@ -194,3 +194,14 @@ def run_decoder(
     for layer in layers:
         hidden = layer(hidden, cos, sin, mask, is_causal, cache)
     return final_norm(hidden)
+
+
+def init_weights(module: nn.Module, std: float) -> None:
+    """The original checkpoints' initialisation: normal linear weights, zero biases, unit LayerNorms."""
+    if isinstance(module, nn.Linear):
+        module.weight.data.normal_(mean=0.0, std=std)
+        if module.bias is not None:
+            module.bias.data.zero_()
+    elif isinstance(module, nn.LayerNorm) and module.weight is not None:
+        module.weight.data.fill_(1.0)
+        module.bias.data.zero_()

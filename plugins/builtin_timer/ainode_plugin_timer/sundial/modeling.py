@@ -22,7 +22,7 @@ from transformers.activations import ACT2FN
 from transformers.modeling_outputs import BaseModelOutputWithPast
 from transformers.utils import ModelOutput
 
-from ainode_plugin_timer.layers import DecoderLayer, run_decoder
+from ainode_plugin_timer.layers import DecoderLayer, init_weights, run_decoder
 from ainode_plugin_timer.sundial.configuration import SundialConfig
 from ainode_plugin_timer.sundial.flow import FlowHead
 
@@ -59,13 +59,7 @@ class SundialPreTrainedModel(PreTrainedModel):
     _no_split_modules = ["DecoderLayer"]
 
     def _init_weights(self, module: nn.Module) -> None:
-        if isinstance(module, nn.Linear):
-            module.weight.data.normal_(mean=0.0, std=self.config.initializer_range)
-            if module.bias is not None:
-                module.bias.data.zero_()
-        elif isinstance(module, nn.LayerNorm) and module.weight is not None:
-            module.weight.data.fill_(1.0)
-            module.bias.data.zero_()
+        init_weights(module, self.config.initializer_range)
 
 
 class SundialModel(SundialPreTrainedModel):
