@@ -91,6 +91,8 @@ class AINodeClient:
             "ModelType": [response.modelTypeMap[i] for i in ids],
             "Category": [response.categoryMap[i] for i in ids],
             "State": [response.stateMap[i] for i in ids],
+            # ainode extension: progress or failure reason (empty against an Apache AINode)
+            "Reason": [(response.reasonMap or {}).get(i, "") for i in ids],
         })
 
     def register(self, model_id: str, uri: str, *, wait: bool = True, timeout: float = 300) -> str:

@@ -106,6 +106,7 @@ class AINodeHandler:
             modelTypeMap={r.model_id: r.model_type for r in records},
             categoryMap={r.model_id: r.category.value for r in records},
             stateMap={r.model_id: r.state.value for r in records},
+            reasonMap={r.model_id: r.reason for r in records if r.reason},
         )
 
     @answers(_status)

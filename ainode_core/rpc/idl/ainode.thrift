@@ -34,6 +34,9 @@ struct TShowModelsResp {
   3: optional map<string, string> modelTypeMap
   4: optional map<string, string> categoryMap
   5: optional map<string, string> stateMap
+  // ainode extension (a high id no IoTDB IDL uses; DataNodes skip it): why a model is in its state,
+  // e.g. fine-tuning progress "epoch 2/3 iteration 40/50 loss 0.0312" or the reason it failed.
+  100: optional map<string, string> reasonMap
 }
 
 struct TShowLoadedModelsReq {

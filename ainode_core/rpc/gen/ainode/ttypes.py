@@ -271,16 +271,18 @@ class TShowModelsResp(object):
      - modelTypeMap
      - categoryMap
      - stateMap
+     - reasonMap
 
     """
 
 
-    def __init__(self, status=None, modelIdList=None, modelTypeMap=None, categoryMap=None, stateMap=None,):
+    def __init__(self, status=None, modelIdList=None, modelTypeMap=None, categoryMap=None, stateMap=None, reasonMap=None,):
         self.status = status
         self.modelIdList = modelIdList
         self.modelTypeMap = modelTypeMap
         self.categoryMap = categoryMap
         self.stateMap = stateMap
+        self.reasonMap = reasonMap
 
     def read(self, iprot):
         if iprot._fast_decode is not None and isinstance(iprot.trans, TTransport.CReadableTransport) and self.thrift_spec is not None:
@@ -340,6 +342,17 @@ class TShowModelsResp(object):
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
+            elif fid == 100:
+                if ftype == TType.MAP:
+                    self.reasonMap = {}
+                    (_ktype28, _vtype29, _size27) = iprot.readMapBegin()
+                    for _i31 in range(_size27):
+                        _key32 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val33 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.reasonMap[_key32] = _val33
+                    iprot.readMapEnd()
+                else:
+                    iprot.skip(ftype)
             else:
                 iprot.skip(ftype)
             iprot.readFieldEnd()
@@ -357,32 +370,40 @@ class TShowModelsResp(object):
         if self.modelIdList is not None:
             oprot.writeFieldBegin('modelIdList', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.modelIdList))
-            for iter27 in self.modelIdList:
-                oprot.writeString(iter27.encode('utf-8') if sys.version_info[0] == 2 else iter27)
+            for iter34 in self.modelIdList:
+                oprot.writeString(iter34.encode('utf-8') if sys.version_info[0] == 2 else iter34)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         if self.modelTypeMap is not None:
             oprot.writeFieldBegin('modelTypeMap', TType.MAP, 3)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.modelTypeMap))
-            for kiter28, viter29 in self.modelTypeMap.items():
-                oprot.writeString(kiter28.encode('utf-8') if sys.version_info[0] == 2 else kiter28)
-                oprot.writeString(viter29.encode('utf-8') if sys.version_info[0] == 2 else viter29)
+            for kiter35, viter36 in self.modelTypeMap.items():
+                oprot.writeString(kiter35.encode('utf-8') if sys.version_info[0] == 2 else kiter35)
+                oprot.writeString(viter36.encode('utf-8') if sys.version_info[0] == 2 else viter36)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         if self.categoryMap is not None:
             oprot.writeFieldBegin('categoryMap', TType.MAP, 4)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.categoryMap))
-            for kiter30, viter31 in self.categoryMap.items():
-                oprot.writeString(kiter30.encode('utf-8') if sys.version_info[0] == 2 else kiter30)
-                oprot.writeString(viter31.encode('utf-8') if sys.version_info[0] == 2 else viter31)
+            for kiter37, viter38 in self.categoryMap.items():
+                oprot.writeString(kiter37.encode('utf-8') if sys.version_info[0] == 2 else kiter37)
+                oprot.writeString(viter38.encode('utf-8') if sys.version_info[0] == 2 else viter38)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         if self.stateMap is not None:
             oprot.writeFieldBegin('stateMap', TType.MAP, 5)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.stateMap))
-            for kiter32, viter33 in self.stateMap.items():
-                oprot.writeString(kiter32.encode('utf-8') if sys.version_info[0] == 2 else kiter32)
-                oprot.writeString(viter33.encode('utf-8') if sys.version_info[0] == 2 else viter33)
+            for kiter39, viter40 in self.stateMap.items():
+                oprot.writeString(kiter39.encode('utf-8') if sys.version_info[0] == 2 else kiter39)
+                oprot.writeString(viter40.encode('utf-8') if sys.version_info[0] == 2 else viter40)
+            oprot.writeMapEnd()
+            oprot.writeFieldEnd()
+        if self.reasonMap is not None:
+            oprot.writeFieldBegin('reasonMap', TType.MAP, 100)
+            oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.reasonMap))
+            for kiter41, viter42 in self.reasonMap.items():
+                oprot.writeString(kiter41.encode('utf-8') if sys.version_info[0] == 2 else kiter41)
+                oprot.writeString(viter42.encode('utf-8') if sys.version_info[0] == 2 else viter42)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -428,10 +449,10 @@ class TShowLoadedModelsReq(object):
             if fid == 1:
                 if ftype == TType.LIST:
                     self.deviceIdList = []
-                    (_etype37, _size34) = iprot.readListBegin()
-                    for _i38 in range(_size34):
-                        _elem39 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.deviceIdList.append(_elem39)
+                    (_etype46, _size43) = iprot.readListBegin()
+                    for _i47 in range(_size43):
+                        _elem48 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.deviceIdList.append(_elem48)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -448,8 +469,8 @@ class TShowLoadedModelsReq(object):
         if self.deviceIdList is not None:
             oprot.writeFieldBegin('deviceIdList', TType.LIST, 1)
             oprot.writeListBegin(TType.STRING, len(self.deviceIdList))
-            for iter40 in self.deviceIdList:
-                oprot.writeString(iter40.encode('utf-8') if sys.version_info[0] == 2 else iter40)
+            for iter49 in self.deviceIdList:
+                oprot.writeString(iter49.encode('utf-8') if sys.version_info[0] == 2 else iter49)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -503,17 +524,17 @@ class TShowLoadedModelsResp(object):
             elif fid == 2:
                 if ftype == TType.MAP:
                     self.deviceLoadedModelsMap = {}
-                    (_ktype42, _vtype43, _size41) = iprot.readMapBegin()
-                    for _i45 in range(_size41):
-                        _key46 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val47 = {}
-                        (_ktype49, _vtype50, _size48) = iprot.readMapBegin()
-                        for _i52 in range(_size48):
-                            _key53 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                            _val54 = iprot.readI32()
-                            _val47[_key53] = _val54
+                    (_ktype51, _vtype52, _size50) = iprot.readMapBegin()
+                    for _i54 in range(_size50):
+                        _key55 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val56 = {}
+                        (_ktype58, _vtype59, _size57) = iprot.readMapBegin()
+                        for _i61 in range(_size57):
+                            _key62 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                            _val63 = iprot.readI32()
+                            _val56[_key62] = _val63
                         iprot.readMapEnd()
-                        self.deviceLoadedModelsMap[_key46] = _val47
+                        self.deviceLoadedModelsMap[_key55] = _val56
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -534,12 +555,12 @@ class TShowLoadedModelsResp(object):
         if self.deviceLoadedModelsMap is not None:
             oprot.writeFieldBegin('deviceLoadedModelsMap', TType.MAP, 2)
             oprot.writeMapBegin(TType.STRING, TType.MAP, len(self.deviceLoadedModelsMap))
-            for kiter55, viter56 in self.deviceLoadedModelsMap.items():
-                oprot.writeString(kiter55.encode('utf-8') if sys.version_info[0] == 2 else kiter55)
-                oprot.writeMapBegin(TType.STRING, TType.I32, len(viter56))
-                for kiter57, viter58 in viter56.items():
-                    oprot.writeString(kiter57.encode('utf-8') if sys.version_info[0] == 2 else kiter57)
-                    oprot.writeI32(viter58)
+            for kiter64, viter65 in self.deviceLoadedModelsMap.items():
+                oprot.writeString(kiter64.encode('utf-8') if sys.version_info[0] == 2 else kiter64)
+                oprot.writeMapBegin(TType.STRING, TType.I32, len(viter65))
+                for kiter66, viter67 in viter65.items():
+                    oprot.writeString(kiter66.encode('utf-8') if sys.version_info[0] == 2 else kiter66)
+                    oprot.writeI32(viter67)
                 oprot.writeMapEnd()
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
@@ -596,11 +617,11 @@ class TShowAIDevicesResp(object):
             elif fid == 2:
                 if ftype == TType.MAP:
                     self.deviceIdMap = {}
-                    (_ktype60, _vtype61, _size59) = iprot.readMapBegin()
-                    for _i63 in range(_size59):
-                        _key64 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val65 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.deviceIdMap[_key64] = _val65
+                    (_ktype69, _vtype70, _size68) = iprot.readMapBegin()
+                    for _i72 in range(_size68):
+                        _key73 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val74 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.deviceIdMap[_key73] = _val74
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -621,9 +642,9 @@ class TShowAIDevicesResp(object):
         if self.deviceIdMap is not None:
             oprot.writeFieldBegin('deviceIdMap', TType.MAP, 2)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.deviceIdMap))
-            for kiter66, viter67 in self.deviceIdMap.items():
-                oprot.writeString(kiter66.encode('utf-8') if sys.version_info[0] == 2 else kiter66)
-                oprot.writeString(viter67.encode('utf-8') if sys.version_info[0] == 2 else viter67)
+            for kiter75, viter76 in self.deviceIdMap.items():
+                oprot.writeString(kiter75.encode('utf-8') if sys.version_info[0] == 2 else kiter75)
+                oprot.writeString(viter76.encode('utf-8') if sys.version_info[0] == 2 else viter76)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -808,40 +829,40 @@ class TConfigs(object):
             if fid == 1:
                 if ftype == TType.LIST:
                     self.input_shape = []
-                    (_etype71, _size68) = iprot.readListBegin()
-                    for _i72 in range(_size68):
-                        _elem73 = iprot.readI32()
-                        self.input_shape.append(_elem73)
+                    (_etype80, _size77) = iprot.readListBegin()
+                    for _i81 in range(_size77):
+                        _elem82 = iprot.readI32()
+                        self.input_shape.append(_elem82)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.output_shape = []
-                    (_etype77, _size74) = iprot.readListBegin()
-                    for _i78 in range(_size74):
-                        _elem79 = iprot.readI32()
-                        self.output_shape.append(_elem79)
+                    (_etype86, _size83) = iprot.readListBegin()
+                    for _i87 in range(_size83):
+                        _elem88 = iprot.readI32()
+                        self.output_shape.append(_elem88)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
             elif fid == 3:
                 if ftype == TType.LIST:
                     self.input_type = []
-                    (_etype83, _size80) = iprot.readListBegin()
-                    for _i84 in range(_size80):
-                        _elem85 = iprot.readByte()
-                        self.input_type.append(_elem85)
+                    (_etype92, _size89) = iprot.readListBegin()
+                    for _i93 in range(_size89):
+                        _elem94 = iprot.readByte()
+                        self.input_type.append(_elem94)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
             elif fid == 4:
                 if ftype == TType.LIST:
                     self.output_type = []
-                    (_etype89, _size86) = iprot.readListBegin()
-                    for _i90 in range(_size86):
-                        _elem91 = iprot.readByte()
-                        self.output_type.append(_elem91)
+                    (_etype98, _size95) = iprot.readListBegin()
+                    for _i99 in range(_size95):
+                        _elem100 = iprot.readByte()
+                        self.output_type.append(_elem100)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -858,29 +879,29 @@ class TConfigs(object):
         if self.input_shape is not None:
             oprot.writeFieldBegin('input_shape', TType.LIST, 1)
             oprot.writeListBegin(TType.I32, len(self.input_shape))
-            for iter92 in self.input_shape:
-                oprot.writeI32(iter92)
+            for iter101 in self.input_shape:
+                oprot.writeI32(iter101)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         if self.output_shape is not None:
             oprot.writeFieldBegin('output_shape', TType.LIST, 2)
             oprot.writeListBegin(TType.I32, len(self.output_shape))
-            for iter93 in self.output_shape:
-                oprot.writeI32(iter93)
+            for iter102 in self.output_shape:
+                oprot.writeI32(iter102)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         if self.input_type is not None:
             oprot.writeFieldBegin('input_type', TType.LIST, 3)
             oprot.writeListBegin(TType.BYTE, len(self.input_type))
-            for iter94 in self.input_type:
-                oprot.writeByte(iter94)
+            for iter103 in self.input_type:
+                oprot.writeByte(iter103)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         if self.output_type is not None:
             oprot.writeFieldBegin('output_type', TType.LIST, 4)
             oprot.writeListBegin(TType.BYTE, len(self.output_type))
-            for iter95 in self.output_type:
-                oprot.writeByte(iter95)
+            for iter104 in self.output_type:
+                oprot.writeByte(iter104)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1022,10 +1043,10 @@ class TLoadModelReq(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.deviceIdList = []
-                    (_etype99, _size96) = iprot.readListBegin()
-                    for _i100 in range(_size96):
-                        _elem101 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.deviceIdList.append(_elem101)
+                    (_etype108, _size105) = iprot.readListBegin()
+                    for _i109 in range(_size105):
+                        _elem110 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.deviceIdList.append(_elem110)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1046,8 +1067,8 @@ class TLoadModelReq(object):
         if self.deviceIdList is not None:
             oprot.writeFieldBegin('deviceIdList', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.deviceIdList))
-            for iter102 in self.deviceIdList:
-                oprot.writeString(iter102.encode('utf-8') if sys.version_info[0] == 2 else iter102)
+            for iter111 in self.deviceIdList:
+                oprot.writeString(iter111.encode('utf-8') if sys.version_info[0] == 2 else iter111)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1102,10 +1123,10 @@ class TUnloadModelReq(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.deviceIdList = []
-                    (_etype106, _size103) = iprot.readListBegin()
-                    for _i107 in range(_size103):
-                        _elem108 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.deviceIdList.append(_elem108)
+                    (_etype115, _size112) = iprot.readListBegin()
+                    for _i116 in range(_size112):
+                        _elem117 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.deviceIdList.append(_elem117)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1126,8 +1147,8 @@ class TUnloadModelReq(object):
         if self.deviceIdList is not None:
             oprot.writeFieldBegin('deviceIdList', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.deviceIdList))
-            for iter109 in self.deviceIdList:
-                oprot.writeString(iter109.encode('utf-8') if sys.version_info[0] == 2 else iter109)
+            for iter118 in self.deviceIdList:
+                oprot.writeString(iter118.encode('utf-8') if sys.version_info[0] == 2 else iter118)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1189,11 +1210,11 @@ class TInferenceReq(object):
             elif fid == 3:
                 if ftype == TType.MAP:
                     self.inferenceAttributes = {}
-                    (_ktype111, _vtype112, _size110) = iprot.readMapBegin()
-                    for _i114 in range(_size110):
-                        _key115 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val116 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.inferenceAttributes[_key115] = _val116
+                    (_ktype120, _vtype121, _size119) = iprot.readMapBegin()
+                    for _i123 in range(_size119):
+                        _key124 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val125 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.inferenceAttributes[_key124] = _val125
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -1218,9 +1239,9 @@ class TInferenceReq(object):
         if self.inferenceAttributes is not None:
             oprot.writeFieldBegin('inferenceAttributes', TType.MAP, 3)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.inferenceAttributes))
-            for kiter117, viter118 in self.inferenceAttributes.items():
-                oprot.writeString(kiter117.encode('utf-8') if sys.version_info[0] == 2 else kiter117)
-                oprot.writeString(viter118.encode('utf-8') if sys.version_info[0] == 2 else viter118)
+            for kiter126, viter127 in self.inferenceAttributes.items():
+                oprot.writeString(kiter126.encode('utf-8') if sys.version_info[0] == 2 else kiter126)
+                oprot.writeString(viter127.encode('utf-8') if sys.version_info[0] == 2 else viter127)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1276,10 +1297,10 @@ class TInferenceResp(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.inferenceResult = []
-                    (_etype122, _size119) = iprot.readListBegin()
-                    for _i123 in range(_size119):
-                        _elem124 = iprot.readBinary()
-                        self.inferenceResult.append(_elem124)
+                    (_etype131, _size128) = iprot.readListBegin()
+                    for _i132 in range(_size128):
+                        _elem133 = iprot.readBinary()
+                        self.inferenceResult.append(_elem133)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1300,8 +1321,8 @@ class TInferenceResp(object):
         if self.inferenceResult is not None:
             oprot.writeFieldBegin('inferenceResult', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.inferenceResult))
-            for iter125 in self.inferenceResult:
-                oprot.writeBinary(iter125)
+            for iter134 in self.inferenceResult:
+                oprot.writeBinary(iter134)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1389,11 +1410,11 @@ class TForecastReq(object):
             elif fid == 7:
                 if ftype == TType.MAP:
                     self.options = {}
-                    (_ktype127, _vtype128, _size126) = iprot.readMapBegin()
-                    for _i130 in range(_size126):
-                        _key131 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val132 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.options[_key131] = _val132
+                    (_ktype136, _vtype137, _size135) = iprot.readMapBegin()
+                    for _i139 in range(_size135):
+                        _key140 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val141 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.options[_key140] = _val141
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -1434,9 +1455,9 @@ class TForecastReq(object):
         if self.options is not None:
             oprot.writeFieldBegin('options', TType.MAP, 7)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.options))
-            for kiter133, viter134 in self.options.items():
-                oprot.writeString(kiter133.encode('utf-8') if sys.version_info[0] == 2 else kiter133)
-                oprot.writeString(viter134.encode('utf-8') if sys.version_info[0] == 2 else viter134)
+            for kiter142, viter143 in self.options.items():
+                oprot.writeString(kiter142.encode('utf-8') if sys.version_info[0] == 2 else kiter142)
+                oprot.writeString(viter143.encode('utf-8') if sys.version_info[0] == 2 else viter143)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1494,10 +1515,10 @@ class TForecastResp(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.forecastResult = []
-                    (_etype138, _size135) = iprot.readListBegin()
-                    for _i139 in range(_size135):
-                        _elem140 = iprot.readBinary()
-                        self.forecastResult.append(_elem140)
+                    (_etype147, _size144) = iprot.readListBegin()
+                    for _i148 in range(_size144):
+                        _elem149 = iprot.readBinary()
+                        self.forecastResult.append(_elem149)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1518,8 +1539,8 @@ class TForecastResp(object):
         if self.forecastResult is not None:
             oprot.writeFieldBegin('forecastResult', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.forecastResult))
-            for iter141 in self.forecastResult:
-                oprot.writeBinary(iter141)
+            for iter150 in self.forecastResult:
+                oprot.writeBinary(iter150)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1579,11 +1600,11 @@ class TClassifyReq(object):
             elif fid == 3:
                 if ftype == TType.MAP:
                     self.options = {}
-                    (_ktype143, _vtype144, _size142) = iprot.readMapBegin()
-                    for _i146 in range(_size142):
-                        _key147 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val148 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.options[_key147] = _val148
+                    (_ktype152, _vtype153, _size151) = iprot.readMapBegin()
+                    for _i155 in range(_size151):
+                        _key156 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val157 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.options[_key156] = _val157
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -1608,9 +1629,9 @@ class TClassifyReq(object):
         if self.options is not None:
             oprot.writeFieldBegin('options', TType.MAP, 3)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.options))
-            for kiter149, viter150 in self.options.items():
-                oprot.writeString(kiter149.encode('utf-8') if sys.version_info[0] == 2 else kiter149)
-                oprot.writeString(viter150.encode('utf-8') if sys.version_info[0] == 2 else viter150)
+            for kiter158, viter159 in self.options.items():
+                oprot.writeString(kiter158.encode('utf-8') if sys.version_info[0] == 2 else kiter158)
+                oprot.writeString(viter159.encode('utf-8') if sys.version_info[0] == 2 else viter159)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1666,10 +1687,10 @@ class TClassifyResp(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.classifyResult = []
-                    (_etype154, _size151) = iprot.readListBegin()
-                    for _i155 in range(_size151):
-                        _elem156 = iprot.readBinary()
-                        self.classifyResult.append(_elem156)
+                    (_etype163, _size160) = iprot.readListBegin()
+                    for _i164 in range(_size160):
+                        _elem165 = iprot.readBinary()
+                        self.classifyResult.append(_elem165)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1690,8 +1711,8 @@ class TClassifyResp(object):
         if self.classifyResult is not None:
             oprot.writeFieldBegin('classifyResult', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.classifyResult))
-            for iter157 in self.classifyResult:
-                oprot.writeBinary(iter157)
+            for iter166 in self.classifyResult:
+                oprot.writeBinary(iter166)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1744,10 +1765,10 @@ class IDataSchema(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.timeRange = []
-                    (_etype161, _size158) = iprot.readListBegin()
-                    for _i162 in range(_size158):
-                        _elem163 = iprot.readI64()
-                        self.timeRange.append(_elem163)
+                    (_etype170, _size167) = iprot.readListBegin()
+                    for _i171 in range(_size167):
+                        _elem172 = iprot.readI64()
+                        self.timeRange.append(_elem172)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1768,8 +1789,8 @@ class IDataSchema(object):
         if self.timeRange is not None:
             oprot.writeFieldBegin('timeRange', TType.LIST, 2)
             oprot.writeListBegin(TType.I64, len(self.timeRange))
-            for iter164 in self.timeRange:
-                oprot.writeI64(iter164)
+            for iter173 in self.timeRange:
+                oprot.writeI64(iter173)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1838,22 +1859,22 @@ class TTuningReq(object):
             elif fid == 4:
                 if ftype == TType.LIST:
                     self.targetDataSchema = []
-                    (_etype168, _size165) = iprot.readListBegin()
-                    for _i169 in range(_size165):
-                        _elem170 = IDataSchema()
-                        _elem170.read(iprot)
-                        self.targetDataSchema.append(_elem170)
+                    (_etype177, _size174) = iprot.readListBegin()
+                    for _i178 in range(_size174):
+                        _elem179 = IDataSchema()
+                        _elem179.read(iprot)
+                        self.targetDataSchema.append(_elem179)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
             elif fid == 5:
                 if ftype == TType.MAP:
                     self.parameters = {}
-                    (_ktype172, _vtype173, _size171) = iprot.readMapBegin()
-                    for _i175 in range(_size171):
-                        _key176 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val177 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.parameters[_key176] = _val177
+                    (_ktype181, _vtype182, _size180) = iprot.readMapBegin()
+                    for _i184 in range(_size180):
+                        _key185 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val186 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.parameters[_key185] = _val186
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -1882,16 +1903,16 @@ class TTuningReq(object):
         if self.targetDataSchema is not None:
             oprot.writeFieldBegin('targetDataSchema', TType.LIST, 4)
             oprot.writeListBegin(TType.STRUCT, len(self.targetDataSchema))
-            for iter178 in self.targetDataSchema:
-                iter178.write(oprot)
+            for iter187 in self.targetDataSchema:
+                iter187.write(oprot)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         if self.parameters is not None:
             oprot.writeFieldBegin('parameters', TType.MAP, 5)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.parameters))
-            for kiter179, viter180 in self.parameters.items():
-                oprot.writeString(kiter179.encode('utf-8') if sys.version_info[0] == 2 else kiter179)
-                oprot.writeString(viter180.encode('utf-8') if sys.version_info[0] == 2 else viter180)
+            for kiter188, viter189 in self.parameters.items():
+                oprot.writeString(kiter188.encode('utf-8') if sys.version_info[0] == 2 else kiter188)
+                oprot.writeString(viter189.encode('utf-8') if sys.version_info[0] == 2 else viter189)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1945,6 +1966,101 @@ TShowModelsResp.thrift_spec = (
     (3, TType.MAP, 'modelTypeMap', (TType.STRING, 'UTF8', TType.STRING, 'UTF8', False), None, ),  # 3
     (4, TType.MAP, 'categoryMap', (TType.STRING, 'UTF8', TType.STRING, 'UTF8', False), None, ),  # 4
     (5, TType.MAP, 'stateMap', (TType.STRING, 'UTF8', TType.STRING, 'UTF8', False), None, ),  # 5
+    None,  # 6
+    None,  # 7
+    None,  # 8
+    None,  # 9
+    None,  # 10
+    None,  # 11
+    None,  # 12
+    None,  # 13
+    None,  # 14
+    None,  # 15
+    None,  # 16
+    None,  # 17
+    None,  # 18
+    None,  # 19
+    None,  # 20
+    None,  # 21
+    None,  # 22
+    None,  # 23
+    None,  # 24
+    None,  # 25
+    None,  # 26
+    None,  # 27
+    None,  # 28
+    None,  # 29
+    None,  # 30
+    None,  # 31
+    None,  # 32
+    None,  # 33
+    None,  # 34
+    None,  # 35
+    None,  # 36
+    None,  # 37
+    None,  # 38
+    None,  # 39
+    None,  # 40
+    None,  # 41
+    None,  # 42
+    None,  # 43
+    None,  # 44
+    None,  # 45
+    None,  # 46
+    None,  # 47
+    None,  # 48
+    None,  # 49
+    None,  # 50
+    None,  # 51
+    None,  # 52
+    None,  # 53
+    None,  # 54
+    None,  # 55
+    None,  # 56
+    None,  # 57
+    None,  # 58
+    None,  # 59
+    None,  # 60
+    None,  # 61
+    None,  # 62
+    None,  # 63
+    None,  # 64
+    None,  # 65
+    None,  # 66
+    None,  # 67
+    None,  # 68
+    None,  # 69
+    None,  # 70
+    None,  # 71
+    None,  # 72
+    None,  # 73
+    None,  # 74
+    None,  # 75
+    None,  # 76
+    None,  # 77
+    None,  # 78
+    None,  # 79
+    None,  # 80
+    None,  # 81
+    None,  # 82
+    None,  # 83
+    None,  # 84
+    None,  # 85
+    None,  # 86
+    None,  # 87
+    None,  # 88
+    None,  # 89
+    None,  # 90
+    None,  # 91
+    None,  # 92
+    None,  # 93
+    None,  # 94
+    None,  # 95
+    None,  # 96
+    None,  # 97
+    None,  # 98
+    None,  # 99
+    (100, TType.MAP, 'reasonMap', (TType.STRING, 'UTF8', TType.STRING, 'UTF8', False), None, ),  # 100
 )
 all_structs.append(TShowLoadedModelsReq)
 TShowLoadedModelsReq.thrift_spec = (
