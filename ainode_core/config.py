@@ -85,6 +85,13 @@ def _mem_map(text: str) -> dict[str, int]:
     return result
 
 
+def _isolation(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("thread", "process"):
+        raise ValueError("expected thread or process")
+    return value
+
+
 def _list(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(",") if item.strip())
 
@@ -123,6 +130,8 @@ class Settings:
     ain_inference_memory_usage_ratio: float = _setting(0.4, _ratio)
     ain_inference_extra_memory_ratio: float = _setting(1.2, _at_least_one)
     ain_inference_model_mem_usage_map: dict = _setting(None, _mem_map)  # type: ignore[assignment]
+    ain_inference_isolation: str = _setting(
+        "thread", _isolation, "run model instances in the node (thread) or each in its own process (process)")
     ain_rpc_worker_threads: int = _setting(32, _positive_int, "Thrift worker threads")
     ain_model_uri_allowed_roots: tuple = _setting((), _list, "local roots CREATE MODEL may read from; empty = any")
     ain_fetch_builtin_weights: bool = _setting(True, _bool, "download missing built-in weights at start")

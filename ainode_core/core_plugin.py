@@ -1,11 +1,12 @@
-"""The core's own plugin: base pipelines, the cpu and cuda device backends and the file/hf storages.
+"""The core's own plugin: base pipelines, the cpu and cuda device backends, the file/hf storages and the
+file / iotdb.tree / iotdb.table data sources.
 
 Registered like any other plugin so that the registries treat the core's records the same way.
 """
 from __future__ import annotations
 
 from ainode_core.hookspecs import hookimpl
-from ainode_core.records import DeviceBackend, ModelStorage, PipelineSpec
+from ainode_core.records import DataSource, DeviceBackend, ModelStorage, PipelineSpec
 
 
 @hookimpl
@@ -27,3 +28,10 @@ def ainode_register_model_storages() -> list[ModelStorage]:
     from ainode_core.models.storages import fetch_file_uri, fetch_hf_uri
 
     return [ModelStorage("file", fetch_file_uri), ModelStorage("hf", fetch_hf_uri)]
+
+
+@hookimpl
+def ainode_register_data_sources() -> list[DataSource]:
+    from ainode_core.ingress.sources import BUILTIN_DATA_SOURCES
+
+    return list(BUILTIN_DATA_SOURCES)

@@ -67,7 +67,9 @@ def ainode_register_model_storages() -> list["ModelStorage"]:
 
 @hookspec
 def ainode_register_data_sources() -> list["DataSource"]:
-    """Called once when plugins are loaded. Return data sources for datasets (IoTDB, TsFile, CSV, ...)."""
+    """Called once when plugins are loaded. Return data sources for datasets (IoTDB, TsFile, CSV, ...):
+    ``DataSource(name, read, schemes)`` with ``read(schema_name, time_range, settings)`` yielding
+    ``(name, 1-D float64 array)``; a request's dbType picks a source by name, a ``scheme://`` by scheme."""
 
 
 # --- lifecycle observers -------------------------------------------------------------------------------

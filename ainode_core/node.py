@@ -43,6 +43,7 @@ class AINode:
         if self.stopped.is_set():
             return
         self.stopped.set()
+        self.models.shutdown()
         self.engine.shutdown()
         self.plugins.notify("ainode_shutdown")
 

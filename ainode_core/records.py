@@ -130,7 +130,9 @@ class ModelStorage:
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where training or inference data comes from. ``read(schema, settings)`` yields named 1-D arrays."""
+    """Where training or inference data comes from. ``read(schema_name, time_range, settings)`` yields
+    ``(name, 1-D float64 array)`` pairs; ``time_range`` is ``[start, end)`` in epoch ms or None. ``schemes``:
+    the URI schemes it claims (``file`` for ``file://...``), whatever the request's dbType."""
 
     name: str
     read: Callable[..., Iterator[tuple[str, Any]]]

@@ -119,3 +119,32 @@ def test_bad_timeout_option_is_a_1512(client):
     with pytest.raises(AINodeRequestError) as error:
         client.forecast("sized_a", np.ones(8), output_length=2, timeout_ms="soon")
     assert error.value.code == 1512 and "timeout_ms" in str(error.value)
+
+
+@pytest.fixture(scope="module")
+def isolated_node(tmp_path_factory):
+    running = start_node(tmp_path_factory.mktemp("engine-isolated"), "ain_inference_isolation=process\n")
+    yield running
+    assert running.stop() == 0
+
+
+def test_with_process_isolation_a_model_that_kills_its_process_fails_only_its_request(isolated_node):
+    with AINodeClient("127.0.0.1", isolated_node.port) as client:
+        values = np.array([1.0, 2.0, 7.5])
+        np.testing.assert_array_equal(client.forecast("last_value", values, output_length=3).to_numpy(),
+                                      np.full((3, 1), 7.5))  # served from its own process, same numbers
+        first_pid = client.forecast("process_killer", values, output_length=2).to_numpy()[0, 0]
+        assert first_pid != isolated_node.process.pid
+
+        with pytest.raises(AINodeRequestError) as error:
+            client.forecast("process_killer", values, output_length=2, die=1)
+        assert error.value.code == 1520 and "worker process died (exit code 17)" in str(error.value)
+
+        # The node, its heartbeat and the other models carry on; the next request gets a fresh process.
+        with connect("127.0.0.1", isolated_node.port) as raw:
+            assert raw.getAIHeartbeat(t.TAIHeartbeatReq(heartbeatTimestamp=5, needSamplingLoad=False)).status \
+                == "Running"
+        assert client.forecast("last_value", values, output_length=1).to_numpy()[0, 0] == 7.5
+        second_pid = client.forecast("process_killer", values, output_length=2).to_numpy()[0, 0]
+        assert second_pid not in (first_pid, isolated_node.process.pid)
+    assert isolated_node.process.poll() is None

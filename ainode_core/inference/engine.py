@@ -25,10 +25,12 @@ from ainode_core.errors import (
     UnavailableDeviceError,
 )
 from ainode_core.inference.events import InferenceEvent
+from ainode_core.inference.isolation import ProcessPipeline
 from ainode_core.inference.requests import InferenceRequest
 from ainode_core.inference.worker import ModelWorker
 from ainode_core.models.catalog import ModelCatalog
 from ainode_core.models.record import State
+from ainode_core.models.resolve import type_folder_of
 from ainode_core.plugins import PluginManager
 from ainode_core.records import DeviceInfo
 
@@ -108,7 +110,7 @@ class InferenceEngine:
                 "install or enable the plugin (see `ainode plugins`)")
         started = time.monotonic()
         try:
-            pipeline = spec.pipeline_cls(self.catalog.model_info(record), device=device.torch_device)
+            pipeline = self._build_pipeline(record, spec, device)
         except AINodeError:
             raise
         except Exception as exc:
@@ -116,7 +118,7 @@ class InferenceEngine:
             raise ModelNotReadyError(f"Model {model_id} could not be loaded: {type(exc).__name__}: {exc}") from exc
         seconds = time.monotonic() - started
         self.load_count[model_id] = self.load_count.get(model_id, 0) + 1
-        size = measured_size_bytes(pipeline) or spec.estimated_size_bytes or 0
+        size = getattr(pipeline, "size_bytes", 0) or measured_size_bytes(pipeline) or spec.estimated_size_bytes or 0
         worker = ModelWorker(
             model_id, device.device_id, pipeline,
             max_batch_size=self.settings.ain_inference_max_batch_size,
@@ -127,6 +129,13 @@ class InferenceEngine:
         self.plugins.notify("ainode_model_loaded", model_id=model_id, device_id=device.device_id,
                             load_seconds=seconds)
         return Instance(model_id, device, worker, size, explicit)
+
+    def _build_pipeline(self, record: Any, spec: Any, device: DeviceInfo) -> Any:
+        info = self.catalog.model_info(record)
+        if self.settings.ain_inference_isolation == "process":
+            type_folder, folder_model_id = type_folder_of(self.catalog, record.model_type)
+            return ProcessPipeline(record.model_type, type_folder, folder_model_id, info, device.torch_device)
+        return spec.pipeline_cls(info, device=device.torch_device)
 
     def _after_inference(self, event: InferenceEvent) -> None:
         self.plugins.notify("ainode_after_inference", event=event)

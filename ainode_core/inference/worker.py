@@ -101,6 +101,9 @@ class ModelWorker:
         while True:
             item = self._next(timeout=None)
             if item is _STOP:
+                close = getattr(self.pipeline, "close", None)
+                if callable(close):  # e.g. an isolated pipeline's process
+                    close()
                 return
             assert isinstance(item, InferenceRequest)
             batch = [r for r in self._collect(item) if not r.future.cancelled()]

@@ -51,6 +51,7 @@ class ModelManager:
         self.engine = engine
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self.tasks: dict[str, Any] = {}  # model id → its fine-tuning TrainingTask
         self._remove_staging_leftovers()
         self._register_existing_folders()
 
@@ -181,7 +182,15 @@ class ModelManager:
 
     # --- CREATE MODEL ... FROM MODEL ... ON DATASET --------------------------------------------------
 
-    def finetune(self, request: Any) -> None:
+    def finetune(self, request: Any) -> ModelRecord:
         from ainode_core.training.tasks import start_tuning
 
-        start_tuning(self, request)
+        with self._lock:
+            return start_tuning(self, request)
+
+    def shutdown(self) -> None:
+        """Stop fine-tuning processes: their models end ``failed`` (training cannot resume)."""
+        for task in list(self.tasks.values()):
+            task.stop()
+        for task in list(self.tasks.values()):
+            task.join(timeout=30)

@@ -1,16 +1,65 @@
-"""CREATE MODEL new FROM MODEL base ON DATASET: validation now; training runs where the model type supports it."""
+"""CREATE MODEL new FROM MODEL base ON DATASET (...): checked at once, trained in a child process.
+
+``start_tuning`` validates what a user can fix right away (ids, base, fine-tuning support, hyperparameters,
+device, a dataset file that does not exist) and answers; the new model shows ``training`` with the latest
+progress as its reason. A :class:`TrainingTask` thread runs ``python -m ainode_core.training.worker`` and
+follows its events: on success the weights move from a hidden staging folder into ``fine_tuned/<id>/``
+(with ``training.json``: base, dataset, hyperparameters, losses) and the model becomes ``active``; on any
+failure the staging folder goes and the model is ``failed`` with the reason. A node restart mid-training
+leaves ``failed`` (see the catalog's recovery); a node that stops gracefully says so at once.
+"""
 from __future__ import annotations
 
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ainode_core.errors import CreateModelError, ModelExistedError
-from ainode_core.models.record import validate_model_id
+from ainode_core.errors import CreateModelError, InvalidInferenceConfigError, ModelExistedError
+from ainode_core.models.atomic import atomic_write_bytes
+from ainode_core.models.record import Category, ModelRecord, State, validate_model_id
+from ainode_core.models.resolve import type_folder_of
+from ainode_core.training.hyperparameters import parse_hyperparameters
+from ainode_core.training.job import TrainingJob
 
 if TYPE_CHECKING:  # pragma: no cover
     from ainode_core.models.manager import ModelManager
 
+log = logging.getLogger(__name__)
 
-def start_tuning(manager: "ModelManager", request: Any) -> None:
+DB_TYPES = ("iotdb.tree", "iotdb.table")
+PROGRESS_SAVE_INTERVAL = 1.0  # seconds between catalog writes for progress (the last one is always written)
+
+
+def _schemas(request: Any) -> list[tuple[str, list[int] | None]]:
+    schemas = []
+    for schema in request.targetDataSchema or []:
+        name = (schema.schemaName or "").strip()
+        if not name:
+            raise InvalidInferenceConfigError("A dataset entry has an empty schemaName; give a path pattern, "
+                                              "a SQL query or a file:// URI.")
+        time_range = list(schema.timeRange) if schema.timeRange else None
+        if time_range is not None and (len(time_range) != 2 or time_range[0] >= time_range[1]):
+            raise InvalidInferenceConfigError(
+                f"Dataset {name!r}: timeRange must be [start, end) with start < end, got {time_range}.")
+        if name.startswith("file://") and not Path(name[len("file://"):]).exists():
+            raise InvalidInferenceConfigError(f"Dataset {name!r}: no such file on the AINode's machine.")
+        schemas.append((name, time_range))
+    if not schemas:
+        raise InvalidInferenceConfigError(
+            "The fine-tuning request names no dataset; add ON DATASET (...) with a path pattern, a query or a "
+            "file:// URI of a CSV, Parquet or TsFile.")
+    return schemas
+
+
+def start_tuning(manager: "ModelManager", request: Any) -> ModelRecord:
     validate_model_id(request.modelId)
     base = manager.catalog.get(request.existingModelId)
     if request.modelId in manager.catalog:
@@ -18,6 +67,141 @@ def start_tuning(manager: "ModelManager", request: Any) -> None:
     spec = manager.catalog.spec_for(base)
     if spec is None or spec.finetune is None:
         raise CreateModelError(
-            f"Model {base.model_id} (model_type {base.model_type}) does not support fine-tuning on this node.")
-    raise CreateModelError(
-        f"Fine-tuning {base.model_type} models is not available in this version of ainode yet.")
+            f"Model {base.model_id} (model_type {base.model_type}) does not support fine-tuning; models that do: "
+            f"{', '.join(_tunable(manager)) or 'none installed'}.")
+    if base.state is not State.ACTIVE:
+        raise CreateModelError(f"Model {base.model_id} is {base.state.value}"
+                               f"{': ' + base.reason if base.reason else ''}; fine-tune an active model.")
+    db_type = (request.dbType or "iotdb.tree").strip()
+    if db_type not in DB_TYPES:
+        raise InvalidInferenceConfigError(f"dbType must be one of {', '.join(DB_TYPES)}, got {db_type!r}.")
+    schemas = _schemas(request)
+    params = parse_hyperparameters(request.parameters)
+    device_id = str(params.pop("device", "") or "")
+    device = manager.engine.device(device_id) if device_id else manager.engine.default_device()
+
+    final = manager.catalog.models_dir / Category.FINE_TUNED.value / request.modelId
+    final.parent.mkdir(parents=True, exist_ok=True)
+    record = manager.catalog.add(ModelRecord(
+        model_id=request.modelId, model_type=base.model_type, category=Category.FINE_TUNED,
+        state=State.TRAINING, task=base.task, base_model=base.model_id, plugin=base.plugin,
+        source=f"{base.model_id} on {', '.join(name for name, _ in schemas)}", reason="starting"))
+    staging = Path(tempfile.mkdtemp(prefix=f".{request.modelId}.", dir=final.parent))
+    type_folder, folder_model_id = type_folder_of(manager.catalog, base.model_type)
+    job = TrainingJob(
+        model_id=request.modelId, base=TrainingJob.info_as_dict(manager.catalog.model_info(base)),
+        home=str(manager.settings.home), db_type=db_type, schemas=schemas, params=params,
+        device=device.torch_device, output_dir=str(staging / "model"),
+        type_folder=type_folder, folder_model_id=folder_model_id)
+    task = TrainingTask(manager, record, job, staging, final)
+    manager.tasks[record.model_id] = task
+    task.start()
+    return record
+
+
+def _tunable(manager: "ModelManager") -> list[str]:
+    return sorted(r.model_id for r in manager.catalog.list()
+                  if (spec := manager.catalog.spec_for(r)) is not None and spec.finetune is not None
+                  and r.state is State.ACTIVE)
+
+
+class TrainingTask(threading.Thread):
+    def __init__(self, manager: "ModelManager", record: ModelRecord, job: TrainingJob, staging: Path,
+                 final: Path) -> None:
+        super().__init__(name=f"finetune-{record.model_id}", daemon=True)
+        self.manager, self.record, self.job = manager, record, job
+        self.staging, self.final = staging, final
+        self.process: subprocess.Popen | None = None
+        self.stopping = False
+        self._last_save = 0.0
+
+    @property
+    def model_id(self) -> str:
+        return self.record.model_id
+
+    def _progress(self, message: str, force: bool = False) -> None:
+        log.info("fine-tuning %s: %s", self.model_id, message)
+        now = time.monotonic()
+        if force or now - self._last_save >= PROGRESS_SAVE_INTERVAL:
+            self._last_save = now
+            self.manager.catalog.update(self.model_id, reason=message)
+
+    def _spawn(self) -> tuple[subprocess.Popen, int]:
+        job_file = self.staging / "job.json"
+        self.job.write(job_file)
+        read_fd, write_fd = os.pipe()
+        logs = self.manager.settings.ain_logs_dir
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / f"finetune-{self.model_id}.log", "ab") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "ainode_core.training.worker", str(job_file), str(write_fd),
+                 str(os.getpid())],
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, pass_fds=(write_fd,))
+        os.close(write_fd)  # the child holds the only write end: EOF means it is gone
+        return process, read_fd
+
+    def run(self) -> None:
+        outcome: dict[str, Any] = {}
+        try:
+            self.process, read_fd = self._spawn()
+            with os.fdopen(read_fd, "r", encoding="utf-8") as events:
+                for line in events:
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    if event.get("event") == "progress":
+                        self._progress(str(event.get("message", "")))
+                    else:
+                        outcome = event
+            code = self.process.wait()
+            if self.stopping:
+                raise _Failed("the node stopped while this model was training")
+            if outcome.get("event") == "error":
+                raise _Failed(str(outcome.get("message")))
+            if code != 0 or outcome.get("event") != "done":
+                raise _Failed(f"the training process exited with code {code} without a result "
+                              f"(see {self.manager.settings.ain_logs_dir / f'finetune-{self.model_id}.log'})")
+            self._publish(outcome.get("metrics") or {})
+        except _Failed as exc:
+            self._fail(str(exc))
+        except Exception as exc:  # a bug here must still end the model's training state
+            log.exception("fine-tuning %s", self.model_id)
+            self._fail(f"{type(exc).__name__}: {exc}")
+
+    def _publish(self, metrics: dict[str, Any]) -> None:
+        model_dir = self.staging / "model"
+        base_path = self.job.base.get("path")
+        expected = ["config.json"] + (["model.safetensors"] if base_path and
+                                      (Path(base_path) / "model.safetensors").is_file() else [])
+        missing = [name for name in expected if not (model_dir / name).is_file()]
+        if missing:
+            raise _Failed(f"fine-tuning wrote no {', '.join(missing)}")
+        summary = {"base_model": self.job.base["model_id"], "dataset": self.job.schemas,
+                   "db_type": self.job.db_type, "hyperparameters": self.job.params, "device": self.job.device,
+                   "metrics": metrics}
+        atomic_write_bytes(model_dir / "training.json", json.dumps(summary, indent=2, default=str).encode())
+        if self.final.exists():
+            shutil.rmtree(self.final)
+        model_dir.rename(self.final)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        losses = [float(v) for v in metrics.get("losses", [])]
+        detail = f"; loss {losses[0]:.4g} → {losses[-1]:.4g} over {len(losses)} steps" if losses else ""
+        self.manager.catalog.update(self.model_id, state=State.ACTIVE,
+                                    reason=f"fine-tuned from {self.job.base['model_id']}{detail}")
+        log.info("fine-tuned model %s is active%s", self.model_id, detail)
+
+    def _fail(self, message: str) -> None:
+        log.warning("fine-tuning %s failed: %s", self.model_id, message)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if self.model_id in self.manager.catalog:
+            self.manager.catalog.update(self.model_id, state=State.FAILED, reason=message)
+
+    def stop(self) -> None:
+        self.stopping = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+
+class _Failed(Exception):
+    pass

@@ -33,6 +33,16 @@ class CrashPipeline(ForecastPipeline):
         raise RuntimeError("this model always crashes")
 
 
+class ProcessKillerPipeline(ForecastPipeline):
+    """With option die=1 it ends its whole process, as a segfault in native code would."""
+
+    def forecast(self, inputs, **kw):
+        import os
+        if str(kw.get("die", "0")) == "1":
+            os._exit(17)
+        return [np.full((item["targets"].shape[0], kw["output_length"]), float(os.getpid())) for item in inputs]
+
+
 class NanFlagPipeline(AnomalyDetectionPipeline):
     def detect(self, inputs, **kw):
         return [np.isnan(item["targets"]).astype(float) for item in inputs]
@@ -44,6 +54,7 @@ def ainode_register_model_types():
         ModelTypeSpec("lastvalue", LastValuePipeline, builtin_models=(BuiltinModel("last_value"),)),
         ModelTypeSpec("slowtype", SlowPipeline, builtin_models=(BuiltinModel("slow_model"),)),
         ModelTypeSpec("crashtype", CrashPipeline, builtin_models=(BuiltinModel("crash_model"),)),
+        ModelTypeSpec("killertype", ProcessKillerPipeline, builtin_models=(BuiltinModel("process_killer"),)),
         ModelTypeSpec("nanflag", NanFlagPipeline, tasks=("anomaly_detection",),
                       builtin_models=(BuiltinModel("nan_flag", task="anomaly_detection"),)),
     ]

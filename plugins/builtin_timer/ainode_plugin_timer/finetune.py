@@ -10,6 +10,10 @@
 * ``output_dir``: receives ``config.json`` + ``model.safetensors`` in the official format, so the result
   is served by the same pipeline (model_type unchanged).
 * ``progress(message)``: called after every iteration with the epoch, iteration and loss.
+* ``device``: the torch device the node chose (the ``device`` hyperparameter is the fallback).
+
+Returns ``{"loss": last, "best_epoch_loss": ..., "losses": [every iteration's loss]}``; the weights saved
+are those of the epoch with the lowest mean training loss.
 
 Training windows of ``context_length`` plus one output patch are cut from the newest end of each series
 (stride one patch); each window is normalised by its context's mean/std (the RevIN the models see at
@@ -71,7 +75,7 @@ def _windows(series: list[np.ndarray], length: int, stride: int) -> np.ndarray:
 
 
 def _finetune(kind: str, model_info: ModelInfo, dataset: Any, params: Mapping[str, Any], output_dir: Path | str,
-              progress: Callable[[str], None] | None) -> dict[str, float]:
+              progress: Callable[[str], None] | None, device: str | None) -> dict[str, Any]:
     import torch
 
     from ainode_plugin_timer.weights import load_pretrained
@@ -86,7 +90,7 @@ def _finetune(kind: str, model_info: ModelInfo, dataset: Any, params: Mapping[st
     batch_size = get_int(params, "batch_size", 8, 1, 4096)
     seed = get_int(params, "seed", 0, 0, 2**63 - 1)
     learning_rate = _float(params, "learning_rate", 1e-5)
-    device = str(params.get("device") or ("cuda:0" if torch.cuda.is_available() else "cpu"))
+    device = str(device or params.get("device") or ("cuda:0" if torch.cuda.is_available() else "cpu"))
 
     model = load_pretrained(model_cls, model_info.path, device, model_info.model_id)
     config = model.config
@@ -99,9 +103,12 @@ def _finetune(kind: str, model_info: ModelInfo, dataset: Any, params: Mapping[st
     sampler = torch.Generator().manual_seed(seed)
     model.train()
     loss_value = math.nan
+    losses: list[float] = []
+    best_loss, best_state = math.inf, None
     with torch.random.fork_rng(devices=[]):  # Sundial's loss draws noise: reproducible, global RNG untouched
         torch.manual_seed(seed)
         for epoch in range(epochs):
+            epoch_losses = []
             for iteration in range(iterations):
                 batch = windows[torch.randint(len(windows), (batch_size,), generator=sampler)].to(device)
                 inputs = batch[:, :context]
@@ -120,21 +127,32 @@ def _finetune(kind: str, model_info: ModelInfo, dataset: Any, params: Mapping[st
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
                 loss_value = float(loss.detach())
+                losses.append(loss_value)
+                epoch_losses.append(loss_value)
                 if progress is not None:
                     progress(f"epoch {epoch + 1}/{epochs}, iteration {iteration + 1}/{iterations}, "
                              f"loss {loss_value:.6f}")
+            # The best epoch (mean training loss) is what gets saved, not merely the last one.
+            epoch_loss = float(np.mean(epoch_losses))
+            if epoch_loss < best_loss:
+                best_loss = epoch_loss
+                best_state = {name: value.detach().to("cpu", copy=True) for name, value in model.state_dict().items()}
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     model.to("cpu").save_pretrained(output_dir, safe_serialization=True)
-    return {"loss": loss_value}
+    return {"loss": loss_value, "best_epoch_loss": best_loss, "losses": losses}
 
 
 def finetune_timer(model_info: ModelInfo, dataset: Iterable[Any], params: Mapping[str, Any],
-                   output_dir: Path | str, progress: Callable[[str], None] | None = None) -> dict[str, float]:
-    return _finetune("timer", model_info, dataset, params, output_dir, progress)
+                   output_dir: Path | str, progress: Callable[[str], None] | None = None,
+                   device: str | None = None) -> dict[str, Any]:
+    return _finetune("timer", model_info, dataset, params, output_dir, progress, device)
 
 
 def finetune_sundial(model_info: ModelInfo, dataset: Iterable[Any], params: Mapping[str, Any],
-                     output_dir: Path | str, progress: Callable[[str], None] | None = None) -> dict[str, float]:
-    return _finetune("sundial", model_info, dataset, params, output_dir, progress)
+                     output_dir: Path | str, progress: Callable[[str], None] | None = None,
+                     device: str | None = None) -> dict[str, Any]:
+    return _finetune("sundial", model_info, dataset, params, output_dir, progress, device)

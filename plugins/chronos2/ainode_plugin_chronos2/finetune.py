@@ -70,8 +70,9 @@ def _training_series(dataset: Iterable[Any]) -> list[dict[str, Any]]:
 
 def finetune(model_info: ModelInfo, dataset: Iterable[Any], params: Mapping[str, Any] | None,
              output_dir: Path, progress: Callable[[str], None] = lambda message: None,
-             device: str = "cpu") -> Path:
-    """Fine-tune ``model_info``'s weights on ``dataset``; returns ``output_dir`` holding the new weights."""
+             device: str = "cpu") -> dict[str, Any]:
+    """Fine-tune ``model_info``'s weights on ``dataset`` into ``output_dir``; returns the logged training
+    losses (``{"losses": [...], "loss": last}``)."""
     from transformers.trainer_callback import TrainerCallback
 
     from ainode_plugin_chronos2.loading import load_chronos2
@@ -87,9 +88,12 @@ def finetune(model_info: ModelInfo, dataset: Iterable[Any], params: Mapping[str,
         )
     base = load_chronos2(model_info.model_id, model_info.path, device)
     steps = hyper["train_epochs"] * hyper["iter_per_epoch"]
+    losses: list[float] = []
 
     class _Progress(TrainerCallback):
         def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
+            if logs and "loss" in logs:
+                losses.append(float(logs["loss"]))
             progress(f"step {state.global_step}/{steps}: {logs or {}}")
 
     progress(f"fine-tuning {model_info.model_id} for {steps} steps on {len(series)} series")
@@ -111,4 +115,4 @@ def finetune(model_info: ModelInfo, dataset: Iterable[Any], params: Mapping[str,
     output_dir.mkdir(parents=True, exist_ok=True)
     tuned.save_pretrained(output_dir)
     progress(f"fine-tuned weights written to {output_dir}")
-    return output_dir
+    return {"losses": losses, "loss": losses[-1] if losses else float("nan")}

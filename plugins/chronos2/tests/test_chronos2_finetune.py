@@ -21,10 +21,12 @@ def test_finetuned_weights_are_served_by_the_same_pipeline(manager, checkpoint: 
     spec = manager.model_type("t5").record
     base = ModelInfo(model_id="chronos2", model_type="t5", path=checkpoint)
     messages: list[str] = []
-    out = spec.finetune(base, _dataset(np.random.default_rng(0)),
-                        {"train_epochs": "1", "iter_per_epoch": "2", "learning_rate": "0.01",
-                         "batch_size": "4", "prediction_length": "16"},
-                        tmp_path / "tuned", messages.append)
+    out = tmp_path / "tuned"
+    metrics = spec.finetune(base, _dataset(np.random.default_rng(0)),
+                            {"train_epochs": "1", "iter_per_epoch": "2", "learning_rate": "0.01",
+                             "batch_size": "4", "prediction_length": "16"},
+                            out, messages.append)
+    assert metrics["losses"] and np.isfinite(metrics["losses"]).all()
     assert sorted(p.name for p in Path(out).iterdir()) == ["config.json", "model.safetensors"]
     assert messages and "2 steps" in messages[0]
 

@@ -1,0 +1,220 @@
+"""CREATE MODEL new FROM MODEL base ON DATASET through the node's Thrift service.
+
+The dataset is a CSV on the node's machine (the embedded default: ``file://`` in IDataSchema.schemaName);
+the bases are tiny random-weight Timer-XL, Sundial and Chronos-2 checkpoints placed as built-in weights.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+
+from ainode_core.rpc.connection import connect
+from ainode_core.rpc.gen.ainode import ttypes as t
+from ainode_core.testing.node import RunningNode, make_home
+
+FIXTURES = Path(__file__).resolve().parents[1] / "plugins/builtin_timer/tests/fixtures"
+
+
+def _place_bases(home: Path) -> None:
+    from ainode_plugin_chronos2.testing import save_tiny_chronos2
+
+    builtin = home / "data/ainode/models/builtin"
+    shutil.copytree(FIXTURES / "timer_p24", builtin / "timer_xl")
+    shutil.copytree(FIXTURES / "sundial_o48", builtin / "sundial")
+    save_tiny_chronos2(builtin / "chronos2")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    """Two noisy daily-cycle sensors, hourly, epoch-millisecond timestamps like an IoTDB export."""
+    rng = np.random.default_rng(0)
+    hours = np.arange(800)
+    frame = pd.DataFrame({
+        "Time": 1_700_000_000_000 + hours * 3_600_000,
+        "root.plant.d1.temperature": 20 + 5 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 0.3, hours.size),
+        "root.plant.d1.pressure": 3 + np.cos(2 * np.pi * hours / 24) + rng.normal(0, 0.1, hours.size),
+        "site": "north",  # not numeric: not a series
+    })
+    path = tmp_path_factory.mktemp("data") / "plant.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    home = make_home(tmp_path_factory.mktemp("finetune"))
+    _place_bases(home)
+    running = RunningNode(home)
+    yield running
+    assert running.stop() == 0
+
+
+def tune(port: int, model_id: str, base: str, datasets: list[t.IDataSchema], **params: str) -> object:
+    with connect("127.0.0.1", port) as client:
+        return client.createTuningTask(t.TTuningReq(
+            dbType="iotdb.tree", modelId=model_id, existingModelId=base, targetDataSchema=datasets,
+            parameters=params))
+
+
+def model_row(port: int, model_id: str) -> dict[str, str]:
+    with connect("127.0.0.1", port) as client:
+        response = client.showModels(t.TShowModelsReq(modelId=model_id))
+    if model_id not in (response.modelIdList or []):
+        return {}
+    return {"type": response.modelTypeMap[model_id], "category": response.categoryMap[model_id],
+            "state": response.stateMap[model_id], "reason": (response.reasonMap or {}).get(model_id, "")}
+
+
+def wait_until_trained(port: int, model_id: str, timeout: float = 300) -> dict[str, str]:
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = model_row(port, model_id)
+        seen.append(row["state"])
+        if row["state"] != "training":
+            return dict(row, seen=seen)
+        time.sleep(0.2)
+    raise AssertionError(f"{model_id} still training after {timeout} s: {row}")
+
+
+def forecast(port: int, model_id: str, values: np.ndarray, horizon: int) -> np.ndarray:
+    from ainode_core.client import AINodeClient
+
+    with AINodeClient("127.0.0.1", port) as client:
+        return client.forecast(model_id, values, output_length=horizon).to_numpy()
+
+
+def csv_schema(path: Path, time_range: list[int] | None = None) -> t.IDataSchema:
+    return t.IDataSchema(schemaName=f"file://{path}", timeRange=time_range)
+
+
+def test_timer_xl_fine_tunes_on_a_csv_and_serves_the_new_weights(node, dataset):
+    status = tune(node.port, "plant_timer", "timer_xl", [csv_schema(dataset)], train_epochs="2",
+                  iter_per_epoch="15", learning_rate="0.003", batch_size="8", context_length="96")
+    assert status.code == 200, status.message
+    final = wait_until_trained(node.port, "plant_timer")
+    assert "training" in final["seen"]
+    assert (final["state"], final["category"], final["type"]) == ("active", "fine_tuned", "timer")
+    assert "fine-tuned from timer_xl" in final["reason"]
+
+    summary = json.loads((node.home / "data/ainode/models/fine_tuned/plant_timer/training.json").read_text())
+    assert summary["base_model"] == "timer_xl" and summary["dataset"][0][0] == f"file://{dataset}"
+    losses = summary["metrics"]["losses"]
+    assert len(losses) == 30
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])  # it learned something
+
+    probe = 20 + 5 * np.sin(2 * np.pi * np.arange(240) / 24)
+    tuned = forecast(node.port, "plant_timer", probe, 48)
+    base = forecast(node.port, "timer_xl", probe, 48)
+    assert tuned.shape == base.shape == (48, 1)
+    assert not np.allclose(tuned, base)
+
+
+def test_sundial_and_chronos2_fine_tune_through_the_same_call(node, dataset):
+    first_day = [1_700_000_000_000, 1_700_000_000_000 + 600 * 3_600_000]  # a time range keeps 600 rows
+    assert tune(node.port, "plant_sundial", "sundial", [csv_schema(dataset, first_day)], train_epochs="1",
+                iter_per_epoch="4", batch_size="4", learning_rate="0.001", context_length="96").code == 200
+    assert tune(node.port, "plant_chronos", "chronos2", [csv_schema(dataset)], train_epochs="1",
+                iter_per_epoch="4", batch_size="4", learning_rate="0.01", prediction_length="16").code == 200
+    for model_id, model_type in (("plant_sundial", "sundial"), ("plant_chronos", "t5")):
+        final = wait_until_trained(node.port, model_id)
+        assert (final["state"], final["type"]) == ("active", model_type), final
+    probe = 20 + 5 * np.sin(2 * np.pi * np.arange(240) / 24)
+    assert not np.allclose(forecast(node.port, "plant_chronos", probe, 16), forecast(node.port, "chronos2", probe, 16))
+    assert forecast(node.port, "plant_sundial", probe, 48).shape == (48, 1)
+
+
+@pytest.mark.parametrize(("base", "params", "code", "message"), [
+    ("timer_xl", {"train_epochs": "two"}, 1512, "Hyperparameter train_epochs expects a positive integer"),
+    ("timer_xl", {"learning_rate": "-1"}, 1512, "Hyperparameter learning_rate expects a positive number"),
+    ("no_such_model", {}, 1504, "Model [no_such_model] is not registered yet"),
+    ("timer_xl", {"device": "7"}, 1508, "AIDevice ID [7] is not available"),
+])
+def test_bad_requests_are_refused_at_once_and_leave_no_model(node, dataset, base, params, code, message):
+    status = tune(node.port, "refused_model", base, [csv_schema(dataset)], **params)
+    assert (status.code, message in status.message) == (code, True), status.message
+    assert model_row(node.port, "refused_model") == {}
+
+
+def test_dataset_problems_are_named(node, dataset, tmp_path):
+    status = tune(node.port, "no_file", "timer_xl", [t.IDataSchema(schemaName=f"file://{tmp_path}/none.csv")])
+    assert status.code == 1512 and "no such file" in status.message
+    status = tune(node.port, "no_dataset", "timer_xl", [])
+    assert status.code == 1512 and "ON DATASET" in status.message
+
+    words = tmp_path / "words.csv"
+    words.write_text("Time,label\n1,a\n2,b\n")
+    assert tune(node.port, "bad_data", "timer_xl", [csv_schema(words)]).code == 200
+    final = wait_until_trained(node.port, "bad_data")
+    assert final["state"] == "failed" and "numeric" in final["reason"], final
+    assert not list((node.home / "data/ainode/models/fine_tuned").glob(".bad_data*"))  # no leftovers
+
+
+def test_sktime_models_learn_their_settings_from_the_dataset(node, dataset):
+    from sktime.forecasting.exp_smoothing import ExponentialSmoothing
+
+    assert tune(node.port, "plant_hw", "holtwinters", [csv_schema(dataset)]).code == 200
+    assert tune(node.port, "plant_stray", "stray", [csv_schema(dataset)]).code == 200
+    assert wait_until_trained(node.port, "plant_hw")["state"] == "active"
+    config = json.loads((node.home / "data/ainode/models/fine_tuned/plant_hw/config.json").read_text())
+    assert config["sp"] == 24  # the daily cycle of hourly data, not the base's 12
+
+    probe = pd.Series(20 + 5 * np.sin(2 * np.pi * np.arange(120) / 24) + np.arange(120) * 0.01)
+    expected = ExponentialSmoothing(trend="add", seasonal="add", sp=24, damped_trend=False,
+                                    initialization_method="estimated").fit(probe).predict(np.arange(1, 13))
+    np.testing.assert_allclose(forecast(node.port, "plant_hw", probe.to_numpy(), 12)[:, 0], expected.to_numpy(),
+                               rtol=1e-6)
+    final = wait_until_trained(node.port, "plant_stray")
+    assert final["state"] == "failed" and "stray has nothing to learn" in final["reason"]
+
+
+def test_existing_id_is_refused(node, dataset):
+    status = tune(node.port, "timer_xl", "timer_xl", [csv_schema(dataset)])
+    assert status.code == 1503
+
+
+def _training_processes(home: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if "ainode_core.training.worker" in cmdline and str(home) in cmdline:
+            found.append(process)
+    return found
+
+
+def test_a_node_killed_mid_training_shows_failed_after_restart(tmp_path, dataset):
+    home = make_home(tmp_path)
+    builtin = home / "data/ainode/models/builtin"
+    shutil.copytree(FIXTURES / "timer_p24", builtin / "timer_xl")
+    running = RunningNode(home)
+    try:
+        assert tune(running.port, "endless", "timer_xl", [csv_schema(dataset)], train_epochs="1000",
+                    iter_per_epoch="100000", context_length="96").code == 200
+        deadline = time.monotonic() + 120
+        while "iteration" not in model_row(running.port, "endless")["reason"]:
+            assert time.monotonic() < deadline, model_row(running.port, "endless")
+            time.sleep(0.2)
+        assert _training_processes(home)
+        running.process.kill()  # kill -9: no chance to clean up
+        running.process.wait()
+    finally:
+        running.stop()
+    deadline = time.monotonic() + 10
+    while _training_processes(home):  # the orphaned trainer notices and exits
+        assert time.monotonic() < deadline, "the training process outlived its node"
+        time.sleep(0.2)
+
+    restarted = RunningNode(home)
+    try:
+        row = model_row(restarted.port, "endless")
+        assert row["state"] == "failed" and "stopped while this model was training" in row["reason"]
+        assert not list((home / "data/ainode/models/fine_tuned").glob(".endless*"))
+    finally:
+        assert restarted.stop() == 0
