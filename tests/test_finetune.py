@@ -218,3 +218,36 @@ def test_a_node_killed_mid_training_shows_failed_after_restart(tmp_path, dataset
         assert not list((home / "data/ainode/models/fine_tuned").glob(".endless*"))
     finally:
         assert restarted.stop() == 0
+
+
+def test_a_tree_model_dataset_is_read_from_the_iotdb_datanode(tmp_path):
+    """dbType iotdb.tree: the node opens a Session to ain_cluster_ingress_* (here IoTDB's client protocol
+    served by a double built on apache-iotdb's generated IClientRPCService) and trains on what it selects."""
+    from tests.support.datanode import FakeDataNode
+
+    hours = np.arange(400, dtype=np.int64)
+    times = 1_700_000_000_000 + hours * 3_600_000
+    datanode = FakeDataNode(page_rows=200, tree={
+        "root.plant.d1.temperature": (times, 20 + 5 * np.sin(2 * np.pi * hours / 24), "DOUBLE"),
+        "root.plant.d2.temperature": (times, 18 + 4 * np.cos(2 * np.pi * hours / 24), "FLOAT"),
+    })
+    home = make_home(tmp_path, f"ain_cluster_ingress_port={datanode.port}\n")
+    shutil.copytree(FIXTURES / "timer_p24", home / "data/ainode/models/builtin/timer_xl")
+    running = RunningNode(home)
+    try:
+        status = tune(running.port, "tree_timer", "timer_xl",
+                      [t.IDataSchema(schemaName="root.plant.*.temperature", timeRange=[int(times[0]), int(times[300])])],
+                      train_epochs="1", iter_per_epoch="3", context_length="96")
+        assert status.code == 200, status.message
+        final = wait_until_trained(running.port, "tree_timer")
+        assert final["state"] == "active", final
+        assert any("from root.plant" in s and "time <" in s for s in datanode.statements), datanode.statements
+        summary = json.loads((home / "data/ainode/models/fine_tuned/tree_timer/training.json").read_text())
+        assert summary["db_type"] == "iotdb.tree" and len(summary["metrics"]["losses"]) == 3
+
+        status = tune(running.port, "tree_missing", "timer_xl", [t.IDataSchema(schemaName="root.nowhere.**")])
+        assert status.code == 200
+        final = wait_until_trained(running.port, "tree_missing")
+        assert final["state"] == "failed" and "root.nowhere" in final["reason"], final
+    finally:
+        assert running.stop() == 0
