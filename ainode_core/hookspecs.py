@@ -100,6 +100,17 @@ def ainode_model_loaded(model_id: str, device_id: str, load_seconds: float) -> N
     """Called after an instance of a model is created on a device (on demand or by LOAD MODEL)."""
 
 
+# --- decisions -----------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def ainode_choose_instance_count(model_id: str, device_id: str, device_type: str, device_memory_bytes: int,
+                                 model_size_bytes: int, models_on_device: int, formula_count: int) -> int | None:
+    """LOAD MODEL placement: how many instances of ``model_id`` to keep on the device. ``formula_count`` is
+    the contract's formula; return another count (>= 1) to override it, or None to keep it. The first
+    plugin that answers decides."""
+
+
 REGISTRATION_HOOKS: dict[str, str] = {
     "model_types": "ainode_register_model_types",
     "pipelines": "ainode_register_pipelines",

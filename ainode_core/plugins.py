@@ -299,6 +299,15 @@ class PluginManager:
             except Exception:
                 log.exception("plugin '%s' failed in %s (ignored)", impl.plugin_name, hook_name)
 
+    def decide(self, hook_name: str, default: Any, **kwargs: Any) -> Any:
+        """Call a ``firstresult`` decision hook; no answer (or a failing plugin) keeps ``default``."""
+        try:
+            answer = getattr(self._pm.hook, hook_name)(**kwargs)
+        except Exception:
+            log.exception("a plugin failed in %s; using the default %r", hook_name, default)
+            return default
+        return default if answer is None else answer
+
     def listing(self, include_core: bool = True) -> list[dict[str, Any]]:
         return [info.as_dict() for info in self.plugins.values() if include_core or info.source != "core"]
 

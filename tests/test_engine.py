@@ -72,6 +72,13 @@ def test_load_places_the_formula_count_and_rebalances_then_unload(client):
     assert client.loaded()["cpu"] == client.loaded(["cpu"])["cpu"]  # empty list = every device
 
 
+def test_a_placement_plugin_can_override_the_formula(client):
+    client.load("sized_pinned", ["5"])  # the formula alone would give 3 (see above); the plugin says 2
+    wait_for(lambda: client.loaded(["5"])["5"].get("sized_pinned") == 2)
+    client.unload("sized_pinned", ["5"])
+    wait_for(lambda: "sized_pinned" not in client.loaded(["5"])["5"])
+
+
 def test_one_hundred_concurrent_forecasts_are_all_right(node):
     def one(index: int) -> float:
         with AINodeClient("127.0.0.1", node.port) as own:

@@ -61,9 +61,20 @@ class Placement:
 
     def _count(self, model_id: str, device: DeviceInfo) -> int:
         cap = (os.cpu_count() or 1) if device.device_type == "cpu" else 64
-        return instances_for(device.total_memory_bytes, self.settings.ain_inference_memory_usage_ratio,
-                             len(self._plan.get(device.device_id, ())), self.model_size(model_id),
-                             self.settings.ain_inference_extra_memory_ratio, cap)
+        models_on_device = len(self._plan.get(device.device_id, ()))
+        size = self.model_size(model_id)
+        formula = instances_for(device.total_memory_bytes, self.settings.ain_inference_memory_usage_ratio,
+                                models_on_device, size, self.settings.ain_inference_extra_memory_ratio, cap)
+        chosen = self.engine.plugins.decide(
+            "ainode_choose_instance_count", formula, model_id=model_id, device_id=device.device_id,
+            device_type=device.device_type, device_memory_bytes=device.total_memory_bytes,
+            model_size_bytes=size, models_on_device=models_on_device, formula_count=formula)
+        try:
+            return max(1, int(chosen))
+        except (TypeError, ValueError):
+            log.warning("ainode_choose_instance_count answered %r for %s; using the formula's %d",
+                        chosen, model_id, formula)
+            return formula
 
     def load(self, model_id: str, device_ids: list[str]) -> threading.Thread:
         self.catalog.get(model_id)

@@ -84,7 +84,14 @@ def ainode_register_device_backends():
 @hookimpl
 def ainode_register_model_types():
     return [ModelTypeSpec("sized", MeanPipeline, estimated_size_bytes=100 * MB,
-                          builtin_models=(BuiltinModel("sized_a"), BuiltinModel("sized_b")))]
+                          builtin_models=(BuiltinModel("sized_a"), BuiltinModel("sized_b"),
+                                          BuiltinModel("sized_pinned")))]
+
+
+@hookimpl
+def ainode_choose_instance_count(model_id, formula_count):
+    """A placement policy: sized_pinned always gets exactly 2 instances; other models keep the formula."""
+    return 2 if model_id == "sized_pinned" else None
 
 
 @hookimpl
