@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,21 @@ class AINodeRequestError(AINodeError):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code  # type: ignore[assignment]
+
+
+class ModelStateError(AINodeRequestError):
+    """A background job (registration, fine-tuning) ended ``failed``; the message is the node's reason."""
+
+    def __init__(self, code: int, message: str, model_id: str, state: str) -> None:
+        super().__init__(code, message)
+        self.model_id = model_id
+        self.state = state
+
+
+Progress = Callable[[str], None]
+# A fine-tuning dataset: a tree path pattern, a table SQL query or a file:// URI, optionally with a
+# time range [start_ms, end_ms).
+Dataset = Union[str, tuple[str, Sequence[int] | None]]
 
 
 def _check(status: Any) -> None:
@@ -93,20 +108,61 @@ class AINodeClient:
             "State": [response.stateMap[i] for i in ids],
             # ainode extension: progress or failure reason (empty against an Apache AINode)
             "Reason": [(response.reasonMap or {}).get(i, "") for i in ids],
+            "Task": [(response.taskMap or {}).get(i, "") for i in ids],
         })
 
-    def register(self, model_id: str, uri: str, *, wait: bool = True, timeout: float = 300) -> str:
+    def register(self, model_id: str, uri: str, *, wait: bool = True, timeout: float = 300,
+                 progress: Progress | None = None) -> str:
+        """``CREATE MODEL id USING URI 'uri'``. With ``wait`` poll until the model leaves ``activating`` and
+        return its state (``active`` or ``failed``; the reason is in :meth:`models`), calling ``progress``
+        with the node's reason text whenever it changes."""
         response = self._client.registerModel(t.TRegisterModelReq(modelId=model_id, uri=uri))
         _check(response.status)
-        return self._wait_state(model_id, timeout) if wait else "activating"
+        if not wait:
+            return "activating"
+        return self._wait_state(model_id, ("activating",), timeout, progress)[0]
 
-    def _wait_state(self, model_id: str, timeout: float) -> str:
+    def finetune(self, model_id: str, base_model_id: str, datasets: Iterable[Dataset] | Dataset, *,
+                 db_type: str = "iotdb.tree", hyperparameters: Mapping[str, Any] | None = None,
+                 wait: bool = True, timeout: float = 3600, progress: Progress | None = None) -> str:
+        """``CREATE MODEL model_id [WITH HYPERPARAMETERS (...)] FROM MODEL base ON DATASET (...)``.
+
+        ``datasets``: schema names (a tree path pattern such as ``root.db.**``, a table SQL query, or a
+        ``file://`` URI of a CSV/Parquet/TsFile on the node's machine), each optionally paired with a time
+        range ``(start_ms, end_ms)``. With ``wait`` poll until training ends, calling ``progress(reason)``
+        on every change; returns the final state, raises :class:`ModelStateError` if it is ``failed``.
+        """
+        request = t.TTuningReq(
+            dbType=db_type, modelId=model_id, existingModelId=base_model_id,
+            targetDataSchema=[_data_schema(item) for item in _dataset_list(datasets)],
+            parameters={str(k): str(v) for k, v in (hyperparameters or {}).items()})
+        _check(self._client.createTuningTask(request))
+        if not wait:
+            return "training"
+        state, reason = self._wait_state(model_id, ("training",), timeout, progress)
+        if state == "failed":
+            raise ModelStateError(StatusCode.CREATE_MODEL_ERROR,
+                                  f"Fine-tuning {model_id} failed: {reason or 'no reason given'}", model_id, state)
+        return state
+
+    def _wait_state(self, model_id: str, busy: tuple[str, ...], timeout: float,
+                    progress: Progress | None) -> tuple[str, str]:
+        """Poll SHOW MODELS until ``model_id`` leaves the ``busy`` states or ``timeout`` passes."""
         deadline = time.monotonic() + timeout
+        last_reason: str | None = None
+        delay = 0.05
         while True:
-            state = self.models(model_id)["State"].iloc[0]
-            if state not in ("activating", "training") or time.monotonic() > deadline:
-                return state
-            time.sleep(0.1)
+            rows = self.models(model_id)
+            if rows.empty:  # dropped while we waited (or never created)
+                return "missing", ""
+            state, reason = str(rows["State"].iloc[0]), str(rows["Reason"].iloc[0])
+            if progress is not None and reason != last_reason:
+                progress(reason)
+            last_reason = reason
+            if state not in busy or time.monotonic() > deadline:
+                return state, reason
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)  # quick for fast jobs, gentle on the node for long ones
 
     def drop(self, model_id: str) -> None:
         _check(self._client.deleteModel(t.TDeleteModelReq(modelId=model_id)))
@@ -151,8 +207,9 @@ class AINodeClient:
         _check(response.status)
         values = decode_tsblock(response.forecastResult[0]).to_matrix()
         names = list(map(str, frame.columns))
-        quantile_names = [f"{name}_q{q:g}" for name in names for q in quantiles or []]
-        if quantiles and values.shape[0] == len(quantile_names):  # quantiles only, variate-major
+        # Quantile rows come level-major (row k*C + c = target c at the k-th level), as the pipelines send them.
+        quantile_names = [f"{name}_q{q:g}" for q in quantiles or [] for name in names]
+        if quantiles and values.shape[0] == len(quantile_names):  # quantiles only
             names = quantile_names
         elif quantiles and values.shape[0] == len(names) + len(quantile_names):  # point forecast, then quantiles
             names = names + quantile_names
@@ -161,12 +218,41 @@ class AINodeClient:
     def detect(self, model_id: str, data: Any, **options: Any) -> pd.DataFrame:
         """Anomaly detection: one label/flag per input row and column, indexed like ``data``."""
         frame = _as_frame(data)
+        values = self._inference_matrix(model_id, frame, options)
+        return pd.DataFrame(values.T, index=frame.index, columns=list(map(str, frame.columns)))
+
+    def inference(self, model_id: str, data: Any, **attributes: Any) -> np.ndarray:
+        """The tree model's ``CALL INFERENCE(model, sql, k=v...)`` over Thrift ``inference``: returns the
+        model's raw output ``[rows, columns]`` (``outputLength`` rows for a forecast model, default 96; one
+        row per input row for an anomaly model)."""
+        return self._inference_matrix(model_id, _as_frame(data), attributes).T
+
+    def _inference_matrix(self, model_id: str, frame: pd.DataFrame, attributes: Mapping[str, Any]) -> np.ndarray:
         request = t.TInferenceReq(modelId=model_id, dataset=_encode(frame),
-                                  inferenceAttributes={k: str(v) for k, v in options.items()})
+                                  inferenceAttributes={k: str(v) for k, v in attributes.items()})
         response = self._client.inference(request)
         _check(response.status)
-        values = decode_tsblock(response.inferenceResult[0]).to_matrix()
-        return pd.DataFrame(values.T, index=frame.index, columns=list(map(str, frame.columns)))
+        return decode_tsblock(response.inferenceResult[0]).to_matrix()
+
+
+def _dataset_list(datasets: Iterable[Dataset] | Dataset) -> list[Dataset]:
+    # A lone string or a lone (name, range) pair is one dataset, not a sequence of them.
+    if isinstance(datasets, str):
+        return [datasets]
+    if isinstance(datasets, tuple) and len(datasets) == 2 and isinstance(datasets[0], str) \
+            and (datasets[1] is None or not isinstance(datasets[1], str)):
+        return [datasets]
+    return list(datasets)
+
+
+def _data_schema(item: Dataset) -> t.IDataSchema:
+    if isinstance(item, str):
+        return t.IDataSchema(schemaName=item)
+    name, time_range = item
+    if time_range is None:
+        return t.IDataSchema(schemaName=str(name))
+    start, end = (int(v) for v in time_range)
+    return t.IDataSchema(schemaName=str(name), timeRange=[start, end])
 
 
 def _covariates_json(covariates: Mapping[str, Any] | None) -> str | None:

@@ -109,7 +109,8 @@ CONTRACT_STRUCTS = {
                         (4, "categoryMap", "map<string,string>", "opt"),
                         (5, "stateMap", "map<string,string>", "opt"),
                         # ainode extension at an id no IoTDB IDL uses: a DataNode's reader skips it
-                        (100, "reasonMap", "map<string,string>", "opt")],
+                        (100, "reasonMap", "map<string,string>", "opt"),
+                        (101, "taskMap", "map<string,string>", "opt")],
     "TShowLoadedModelsReq": [(1, "deviceIdList", "list<string>", "req")],
     "TShowLoadedModelsResp": [(1, "status", "TSStatus", "req"),
                               (2, "deviceLoadedModelsMap", "map<string,map<string,i32>>", "req")],

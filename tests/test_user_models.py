@@ -60,7 +60,8 @@ def test_register_forecast_and_drop(node, client, tmp_path):
     assert client.register("shift_one", f"file://{first}") == "active"
     assert client.register("shift_two", f"file://{second}") == "active"
     models = client.models().set_index("ModelId")
-    assert models.loc["shift_one"].tolist() == ["shift_one", "user_defined", "active"]
+    assert models.loc["shift_one", ["ModelType", "Category", "State", "Task"]].tolist() == \
+        ["shift_one", "user_defined", "active", "forecast"]
     assert client.forecast("shift_one", np.arange(5.0), output_length=3).iloc[:, 0].tolist() == [5.0] * 3
     assert client.forecast("shift_two", np.arange(5.0), output_length=3).iloc[:, 0].tolist() == [104.0] * 3
     models_dir = node.home / "data/ainode/models/user_defined"

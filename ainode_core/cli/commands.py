@@ -1,9 +1,7 @@
-"""Sub-commands of ``ainode``: start, stop, remove, plugins, models."""
+"""Sub-commands of ``ainode`` that manage the node itself: start, stop, remove, plugins."""
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from pathlib import Path
 
 from ainode_core.cli.output import print_json, print_table
@@ -40,11 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     plugins.add_argument("--all", action="store_true", help="include the core's own plugin")
     plugins.set_defaults(handler=cmd_plugins)
-
-    models = sub.add_parser("models", help="list the models (like SHOW MODELS)")
-    _add_home(models)
-    models.add_argument("--json", action="store_true", help="machine-readable output")
-    models.set_defaults(handler=cmd_models)
 
 
 def cmd_start(args: argparse.Namespace) -> int:
@@ -84,19 +77,4 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         rows.append((item["name"], item["distribution"] or "-", item["version"] or "-", registered or "-",
                      "FAILED: " + " | ".join(item["errors"]) if item["errors"] else "ok"))
     print_table(("Plugin", "Distribution", "Version", "Registered", "Status"), rows)
-    return 0
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    from ainode_core.models.catalog import ModelCatalog
-    from ainode_core.plugins import get_plugin_manager
-
-    settings = _settings(args)
-    catalog = ModelCatalog(settings.ain_models_dir, get_plugin_manager())
-    records = catalog.list()
-    if args.json:
-        print_json([r.to_json() for r in records])
-        return 0
-    print_table(("ModelId", "ModelType", "Category", "State", "Reason"),
-                [(r.model_id, r.model_type, r.category.value, r.state.value, r.reason) for r in records])
     return 0

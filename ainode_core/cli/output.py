@@ -26,3 +26,4 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], file=None
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, sort_keys=True, default=str))
+

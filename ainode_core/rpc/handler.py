@@ -107,6 +107,7 @@ class AINodeHandler:
             categoryMap={r.model_id: r.category.value for r in records},
             stateMap={r.model_id: r.state.value for r in records},
             reasonMap={r.model_id: r.reason for r in records if r.reason},
+            taskMap={r.model_id: r.task for r in records},
         )
 
     @answers(_status)

@@ -37,6 +37,8 @@ struct TShowModelsResp {
   // ainode extension (a high id no IoTDB IDL uses; DataNodes skip it): why a model is in its state,
   // e.g. fine-tuning progress "epoch 2/3 iteration 40/50 loss 0.0312" or the reason it failed.
   100: optional map<string, string> reasonMap
+  // ainode extension: each model's task (forecast, anomaly_detection, classification)
+  101: optional map<string, string> taskMap
 }
 
 struct TShowLoadedModelsReq {

@@ -272,17 +272,19 @@ class TShowModelsResp(object):
      - categoryMap
      - stateMap
      - reasonMap
+     - taskMap
 
     """
 
 
-    def __init__(self, status=None, modelIdList=None, modelTypeMap=None, categoryMap=None, stateMap=None, reasonMap=None,):
+    def __init__(self, status=None, modelIdList=None, modelTypeMap=None, categoryMap=None, stateMap=None, reasonMap=None, taskMap=None,):
         self.status = status
         self.modelIdList = modelIdList
         self.modelTypeMap = modelTypeMap
         self.categoryMap = categoryMap
         self.stateMap = stateMap
         self.reasonMap = reasonMap
+        self.taskMap = taskMap
 
     def read(self, iprot):
         if iprot._fast_decode is not None and isinstance(iprot.trans, TTransport.CReadableTransport) and self.thrift_spec is not None:
@@ -353,6 +355,17 @@ class TShowModelsResp(object):
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
+            elif fid == 101:
+                if ftype == TType.MAP:
+                    self.taskMap = {}
+                    (_ktype35, _vtype36, _size34) = iprot.readMapBegin()
+                    for _i38 in range(_size34):
+                        _key39 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val40 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.taskMap[_key39] = _val40
+                    iprot.readMapEnd()
+                else:
+                    iprot.skip(ftype)
             else:
                 iprot.skip(ftype)
             iprot.readFieldEnd()
@@ -370,40 +383,48 @@ class TShowModelsResp(object):
         if self.modelIdList is not None:
             oprot.writeFieldBegin('modelIdList', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.modelIdList))
-            for iter34 in self.modelIdList:
-                oprot.writeString(iter34.encode('utf-8') if sys.version_info[0] == 2 else iter34)
+            for iter41 in self.modelIdList:
+                oprot.writeString(iter41.encode('utf-8') if sys.version_info[0] == 2 else iter41)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         if self.modelTypeMap is not None:
             oprot.writeFieldBegin('modelTypeMap', TType.MAP, 3)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.modelTypeMap))
-            for kiter35, viter36 in self.modelTypeMap.items():
-                oprot.writeString(kiter35.encode('utf-8') if sys.version_info[0] == 2 else kiter35)
-                oprot.writeString(viter36.encode('utf-8') if sys.version_info[0] == 2 else viter36)
+            for kiter42, viter43 in self.modelTypeMap.items():
+                oprot.writeString(kiter42.encode('utf-8') if sys.version_info[0] == 2 else kiter42)
+                oprot.writeString(viter43.encode('utf-8') if sys.version_info[0] == 2 else viter43)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         if self.categoryMap is not None:
             oprot.writeFieldBegin('categoryMap', TType.MAP, 4)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.categoryMap))
-            for kiter37, viter38 in self.categoryMap.items():
-                oprot.writeString(kiter37.encode('utf-8') if sys.version_info[0] == 2 else kiter37)
-                oprot.writeString(viter38.encode('utf-8') if sys.version_info[0] == 2 else viter38)
+            for kiter44, viter45 in self.categoryMap.items():
+                oprot.writeString(kiter44.encode('utf-8') if sys.version_info[0] == 2 else kiter44)
+                oprot.writeString(viter45.encode('utf-8') if sys.version_info[0] == 2 else viter45)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         if self.stateMap is not None:
             oprot.writeFieldBegin('stateMap', TType.MAP, 5)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.stateMap))
-            for kiter39, viter40 in self.stateMap.items():
-                oprot.writeString(kiter39.encode('utf-8') if sys.version_info[0] == 2 else kiter39)
-                oprot.writeString(viter40.encode('utf-8') if sys.version_info[0] == 2 else viter40)
+            for kiter46, viter47 in self.stateMap.items():
+                oprot.writeString(kiter46.encode('utf-8') if sys.version_info[0] == 2 else kiter46)
+                oprot.writeString(viter47.encode('utf-8') if sys.version_info[0] == 2 else viter47)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         if self.reasonMap is not None:
             oprot.writeFieldBegin('reasonMap', TType.MAP, 100)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.reasonMap))
-            for kiter41, viter42 in self.reasonMap.items():
-                oprot.writeString(kiter41.encode('utf-8') if sys.version_info[0] == 2 else kiter41)
-                oprot.writeString(viter42.encode('utf-8') if sys.version_info[0] == 2 else viter42)
+            for kiter48, viter49 in self.reasonMap.items():
+                oprot.writeString(kiter48.encode('utf-8') if sys.version_info[0] == 2 else kiter48)
+                oprot.writeString(viter49.encode('utf-8') if sys.version_info[0] == 2 else viter49)
+            oprot.writeMapEnd()
+            oprot.writeFieldEnd()
+        if self.taskMap is not None:
+            oprot.writeFieldBegin('taskMap', TType.MAP, 101)
+            oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.taskMap))
+            for kiter50, viter51 in self.taskMap.items():
+                oprot.writeString(kiter50.encode('utf-8') if sys.version_info[0] == 2 else kiter50)
+                oprot.writeString(viter51.encode('utf-8') if sys.version_info[0] == 2 else viter51)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -449,10 +470,10 @@ class TShowLoadedModelsReq(object):
             if fid == 1:
                 if ftype == TType.LIST:
                     self.deviceIdList = []
-                    (_etype46, _size43) = iprot.readListBegin()
-                    for _i47 in range(_size43):
-                        _elem48 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.deviceIdList.append(_elem48)
+                    (_etype55, _size52) = iprot.readListBegin()
+                    for _i56 in range(_size52):
+                        _elem57 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.deviceIdList.append(_elem57)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -469,8 +490,8 @@ class TShowLoadedModelsReq(object):
         if self.deviceIdList is not None:
             oprot.writeFieldBegin('deviceIdList', TType.LIST, 1)
             oprot.writeListBegin(TType.STRING, len(self.deviceIdList))
-            for iter49 in self.deviceIdList:
-                oprot.writeString(iter49.encode('utf-8') if sys.version_info[0] == 2 else iter49)
+            for iter58 in self.deviceIdList:
+                oprot.writeString(iter58.encode('utf-8') if sys.version_info[0] == 2 else iter58)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -524,17 +545,17 @@ class TShowLoadedModelsResp(object):
             elif fid == 2:
                 if ftype == TType.MAP:
                     self.deviceLoadedModelsMap = {}
-                    (_ktype51, _vtype52, _size50) = iprot.readMapBegin()
-                    for _i54 in range(_size50):
-                        _key55 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val56 = {}
-                        (_ktype58, _vtype59, _size57) = iprot.readMapBegin()
-                        for _i61 in range(_size57):
-                            _key62 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                            _val63 = iprot.readI32()
-                            _val56[_key62] = _val63
+                    (_ktype60, _vtype61, _size59) = iprot.readMapBegin()
+                    for _i63 in range(_size59):
+                        _key64 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val65 = {}
+                        (_ktype67, _vtype68, _size66) = iprot.readMapBegin()
+                        for _i70 in range(_size66):
+                            _key71 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                            _val72 = iprot.readI32()
+                            _val65[_key71] = _val72
                         iprot.readMapEnd()
-                        self.deviceLoadedModelsMap[_key55] = _val56
+                        self.deviceLoadedModelsMap[_key64] = _val65
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -555,12 +576,12 @@ class TShowLoadedModelsResp(object):
         if self.deviceLoadedModelsMap is not None:
             oprot.writeFieldBegin('deviceLoadedModelsMap', TType.MAP, 2)
             oprot.writeMapBegin(TType.STRING, TType.MAP, len(self.deviceLoadedModelsMap))
-            for kiter64, viter65 in self.deviceLoadedModelsMap.items():
-                oprot.writeString(kiter64.encode('utf-8') if sys.version_info[0] == 2 else kiter64)
-                oprot.writeMapBegin(TType.STRING, TType.I32, len(viter65))
-                for kiter66, viter67 in viter65.items():
-                    oprot.writeString(kiter66.encode('utf-8') if sys.version_info[0] == 2 else kiter66)
-                    oprot.writeI32(viter67)
+            for kiter73, viter74 in self.deviceLoadedModelsMap.items():
+                oprot.writeString(kiter73.encode('utf-8') if sys.version_info[0] == 2 else kiter73)
+                oprot.writeMapBegin(TType.STRING, TType.I32, len(viter74))
+                for kiter75, viter76 in viter74.items():
+                    oprot.writeString(kiter75.encode('utf-8') if sys.version_info[0] == 2 else kiter75)
+                    oprot.writeI32(viter76)
                 oprot.writeMapEnd()
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
@@ -617,11 +638,11 @@ class TShowAIDevicesResp(object):
             elif fid == 2:
                 if ftype == TType.MAP:
                     self.deviceIdMap = {}
-                    (_ktype69, _vtype70, _size68) = iprot.readMapBegin()
-                    for _i72 in range(_size68):
-                        _key73 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val74 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.deviceIdMap[_key73] = _val74
+                    (_ktype78, _vtype79, _size77) = iprot.readMapBegin()
+                    for _i81 in range(_size77):
+                        _key82 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val83 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.deviceIdMap[_key82] = _val83
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -642,9 +663,9 @@ class TShowAIDevicesResp(object):
         if self.deviceIdMap is not None:
             oprot.writeFieldBegin('deviceIdMap', TType.MAP, 2)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.deviceIdMap))
-            for kiter75, viter76 in self.deviceIdMap.items():
-                oprot.writeString(kiter75.encode('utf-8') if sys.version_info[0] == 2 else kiter75)
-                oprot.writeString(viter76.encode('utf-8') if sys.version_info[0] == 2 else viter76)
+            for kiter84, viter85 in self.deviceIdMap.items():
+                oprot.writeString(kiter84.encode('utf-8') if sys.version_info[0] == 2 else kiter84)
+                oprot.writeString(viter85.encode('utf-8') if sys.version_info[0] == 2 else viter85)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -829,40 +850,40 @@ class TConfigs(object):
             if fid == 1:
                 if ftype == TType.LIST:
                     self.input_shape = []
-                    (_etype80, _size77) = iprot.readListBegin()
-                    for _i81 in range(_size77):
-                        _elem82 = iprot.readI32()
-                        self.input_shape.append(_elem82)
+                    (_etype89, _size86) = iprot.readListBegin()
+                    for _i90 in range(_size86):
+                        _elem91 = iprot.readI32()
+                        self.input_shape.append(_elem91)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.output_shape = []
-                    (_etype86, _size83) = iprot.readListBegin()
-                    for _i87 in range(_size83):
-                        _elem88 = iprot.readI32()
-                        self.output_shape.append(_elem88)
+                    (_etype95, _size92) = iprot.readListBegin()
+                    for _i96 in range(_size92):
+                        _elem97 = iprot.readI32()
+                        self.output_shape.append(_elem97)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
             elif fid == 3:
                 if ftype == TType.LIST:
                     self.input_type = []
-                    (_etype92, _size89) = iprot.readListBegin()
-                    for _i93 in range(_size89):
-                        _elem94 = iprot.readByte()
-                        self.input_type.append(_elem94)
+                    (_etype101, _size98) = iprot.readListBegin()
+                    for _i102 in range(_size98):
+                        _elem103 = iprot.readByte()
+                        self.input_type.append(_elem103)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
             elif fid == 4:
                 if ftype == TType.LIST:
                     self.output_type = []
-                    (_etype98, _size95) = iprot.readListBegin()
-                    for _i99 in range(_size95):
-                        _elem100 = iprot.readByte()
-                        self.output_type.append(_elem100)
+                    (_etype107, _size104) = iprot.readListBegin()
+                    for _i108 in range(_size104):
+                        _elem109 = iprot.readByte()
+                        self.output_type.append(_elem109)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -879,29 +900,29 @@ class TConfigs(object):
         if self.input_shape is not None:
             oprot.writeFieldBegin('input_shape', TType.LIST, 1)
             oprot.writeListBegin(TType.I32, len(self.input_shape))
-            for iter101 in self.input_shape:
-                oprot.writeI32(iter101)
+            for iter110 in self.input_shape:
+                oprot.writeI32(iter110)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         if self.output_shape is not None:
             oprot.writeFieldBegin('output_shape', TType.LIST, 2)
             oprot.writeListBegin(TType.I32, len(self.output_shape))
-            for iter102 in self.output_shape:
-                oprot.writeI32(iter102)
+            for iter111 in self.output_shape:
+                oprot.writeI32(iter111)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         if self.input_type is not None:
             oprot.writeFieldBegin('input_type', TType.LIST, 3)
             oprot.writeListBegin(TType.BYTE, len(self.input_type))
-            for iter103 in self.input_type:
-                oprot.writeByte(iter103)
+            for iter112 in self.input_type:
+                oprot.writeByte(iter112)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         if self.output_type is not None:
             oprot.writeFieldBegin('output_type', TType.LIST, 4)
             oprot.writeListBegin(TType.BYTE, len(self.output_type))
-            for iter104 in self.output_type:
-                oprot.writeByte(iter104)
+            for iter113 in self.output_type:
+                oprot.writeByte(iter113)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1043,10 +1064,10 @@ class TLoadModelReq(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.deviceIdList = []
-                    (_etype108, _size105) = iprot.readListBegin()
-                    for _i109 in range(_size105):
-                        _elem110 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.deviceIdList.append(_elem110)
+                    (_etype117, _size114) = iprot.readListBegin()
+                    for _i118 in range(_size114):
+                        _elem119 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.deviceIdList.append(_elem119)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1067,8 +1088,8 @@ class TLoadModelReq(object):
         if self.deviceIdList is not None:
             oprot.writeFieldBegin('deviceIdList', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.deviceIdList))
-            for iter111 in self.deviceIdList:
-                oprot.writeString(iter111.encode('utf-8') if sys.version_info[0] == 2 else iter111)
+            for iter120 in self.deviceIdList:
+                oprot.writeString(iter120.encode('utf-8') if sys.version_info[0] == 2 else iter120)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1123,10 +1144,10 @@ class TUnloadModelReq(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.deviceIdList = []
-                    (_etype115, _size112) = iprot.readListBegin()
-                    for _i116 in range(_size112):
-                        _elem117 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.deviceIdList.append(_elem117)
+                    (_etype124, _size121) = iprot.readListBegin()
+                    for _i125 in range(_size121):
+                        _elem126 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.deviceIdList.append(_elem126)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1147,8 +1168,8 @@ class TUnloadModelReq(object):
         if self.deviceIdList is not None:
             oprot.writeFieldBegin('deviceIdList', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.deviceIdList))
-            for iter118 in self.deviceIdList:
-                oprot.writeString(iter118.encode('utf-8') if sys.version_info[0] == 2 else iter118)
+            for iter127 in self.deviceIdList:
+                oprot.writeString(iter127.encode('utf-8') if sys.version_info[0] == 2 else iter127)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1210,11 +1231,11 @@ class TInferenceReq(object):
             elif fid == 3:
                 if ftype == TType.MAP:
                     self.inferenceAttributes = {}
-                    (_ktype120, _vtype121, _size119) = iprot.readMapBegin()
-                    for _i123 in range(_size119):
-                        _key124 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val125 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.inferenceAttributes[_key124] = _val125
+                    (_ktype129, _vtype130, _size128) = iprot.readMapBegin()
+                    for _i132 in range(_size128):
+                        _key133 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val134 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.inferenceAttributes[_key133] = _val134
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -1239,9 +1260,9 @@ class TInferenceReq(object):
         if self.inferenceAttributes is not None:
             oprot.writeFieldBegin('inferenceAttributes', TType.MAP, 3)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.inferenceAttributes))
-            for kiter126, viter127 in self.inferenceAttributes.items():
-                oprot.writeString(kiter126.encode('utf-8') if sys.version_info[0] == 2 else kiter126)
-                oprot.writeString(viter127.encode('utf-8') if sys.version_info[0] == 2 else viter127)
+            for kiter135, viter136 in self.inferenceAttributes.items():
+                oprot.writeString(kiter135.encode('utf-8') if sys.version_info[0] == 2 else kiter135)
+                oprot.writeString(viter136.encode('utf-8') if sys.version_info[0] == 2 else viter136)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1297,10 +1318,10 @@ class TInferenceResp(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.inferenceResult = []
-                    (_etype131, _size128) = iprot.readListBegin()
-                    for _i132 in range(_size128):
-                        _elem133 = iprot.readBinary()
-                        self.inferenceResult.append(_elem133)
+                    (_etype140, _size137) = iprot.readListBegin()
+                    for _i141 in range(_size137):
+                        _elem142 = iprot.readBinary()
+                        self.inferenceResult.append(_elem142)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1321,8 +1342,8 @@ class TInferenceResp(object):
         if self.inferenceResult is not None:
             oprot.writeFieldBegin('inferenceResult', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.inferenceResult))
-            for iter134 in self.inferenceResult:
-                oprot.writeBinary(iter134)
+            for iter143 in self.inferenceResult:
+                oprot.writeBinary(iter143)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1410,11 +1431,11 @@ class TForecastReq(object):
             elif fid == 7:
                 if ftype == TType.MAP:
                     self.options = {}
-                    (_ktype136, _vtype137, _size135) = iprot.readMapBegin()
-                    for _i139 in range(_size135):
-                        _key140 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val141 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.options[_key140] = _val141
+                    (_ktype145, _vtype146, _size144) = iprot.readMapBegin()
+                    for _i148 in range(_size144):
+                        _key149 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val150 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.options[_key149] = _val150
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -1455,9 +1476,9 @@ class TForecastReq(object):
         if self.options is not None:
             oprot.writeFieldBegin('options', TType.MAP, 7)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.options))
-            for kiter142, viter143 in self.options.items():
-                oprot.writeString(kiter142.encode('utf-8') if sys.version_info[0] == 2 else kiter142)
-                oprot.writeString(viter143.encode('utf-8') if sys.version_info[0] == 2 else viter143)
+            for kiter151, viter152 in self.options.items():
+                oprot.writeString(kiter151.encode('utf-8') if sys.version_info[0] == 2 else kiter151)
+                oprot.writeString(viter152.encode('utf-8') if sys.version_info[0] == 2 else viter152)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1515,10 +1536,10 @@ class TForecastResp(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.forecastResult = []
-                    (_etype147, _size144) = iprot.readListBegin()
-                    for _i148 in range(_size144):
-                        _elem149 = iprot.readBinary()
-                        self.forecastResult.append(_elem149)
+                    (_etype156, _size153) = iprot.readListBegin()
+                    for _i157 in range(_size153):
+                        _elem158 = iprot.readBinary()
+                        self.forecastResult.append(_elem158)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1539,8 +1560,8 @@ class TForecastResp(object):
         if self.forecastResult is not None:
             oprot.writeFieldBegin('forecastResult', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.forecastResult))
-            for iter150 in self.forecastResult:
-                oprot.writeBinary(iter150)
+            for iter159 in self.forecastResult:
+                oprot.writeBinary(iter159)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1600,11 +1621,11 @@ class TClassifyReq(object):
             elif fid == 3:
                 if ftype == TType.MAP:
                     self.options = {}
-                    (_ktype152, _vtype153, _size151) = iprot.readMapBegin()
-                    for _i155 in range(_size151):
-                        _key156 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val157 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.options[_key156] = _val157
+                    (_ktype161, _vtype162, _size160) = iprot.readMapBegin()
+                    for _i164 in range(_size160):
+                        _key165 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val166 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.options[_key165] = _val166
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -1629,9 +1650,9 @@ class TClassifyReq(object):
         if self.options is not None:
             oprot.writeFieldBegin('options', TType.MAP, 3)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.options))
-            for kiter158, viter159 in self.options.items():
-                oprot.writeString(kiter158.encode('utf-8') if sys.version_info[0] == 2 else kiter158)
-                oprot.writeString(viter159.encode('utf-8') if sys.version_info[0] == 2 else viter159)
+            for kiter167, viter168 in self.options.items():
+                oprot.writeString(kiter167.encode('utf-8') if sys.version_info[0] == 2 else kiter167)
+                oprot.writeString(viter168.encode('utf-8') if sys.version_info[0] == 2 else viter168)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1687,10 +1708,10 @@ class TClassifyResp(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.classifyResult = []
-                    (_etype163, _size160) = iprot.readListBegin()
-                    for _i164 in range(_size160):
-                        _elem165 = iprot.readBinary()
-                        self.classifyResult.append(_elem165)
+                    (_etype172, _size169) = iprot.readListBegin()
+                    for _i173 in range(_size169):
+                        _elem174 = iprot.readBinary()
+                        self.classifyResult.append(_elem174)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1711,8 +1732,8 @@ class TClassifyResp(object):
         if self.classifyResult is not None:
             oprot.writeFieldBegin('classifyResult', TType.LIST, 2)
             oprot.writeListBegin(TType.STRING, len(self.classifyResult))
-            for iter166 in self.classifyResult:
-                oprot.writeBinary(iter166)
+            for iter175 in self.classifyResult:
+                oprot.writeBinary(iter175)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1765,10 +1786,10 @@ class IDataSchema(object):
             elif fid == 2:
                 if ftype == TType.LIST:
                     self.timeRange = []
-                    (_etype170, _size167) = iprot.readListBegin()
-                    for _i171 in range(_size167):
-                        _elem172 = iprot.readI64()
-                        self.timeRange.append(_elem172)
+                    (_etype179, _size176) = iprot.readListBegin()
+                    for _i180 in range(_size176):
+                        _elem181 = iprot.readI64()
+                        self.timeRange.append(_elem181)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
@@ -1789,8 +1810,8 @@ class IDataSchema(object):
         if self.timeRange is not None:
             oprot.writeFieldBegin('timeRange', TType.LIST, 2)
             oprot.writeListBegin(TType.I64, len(self.timeRange))
-            for iter173 in self.timeRange:
-                oprot.writeI64(iter173)
+            for iter182 in self.timeRange:
+                oprot.writeI64(iter182)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -1859,22 +1880,22 @@ class TTuningReq(object):
             elif fid == 4:
                 if ftype == TType.LIST:
                     self.targetDataSchema = []
-                    (_etype177, _size174) = iprot.readListBegin()
-                    for _i178 in range(_size174):
-                        _elem179 = IDataSchema()
-                        _elem179.read(iprot)
-                        self.targetDataSchema.append(_elem179)
+                    (_etype186, _size183) = iprot.readListBegin()
+                    for _i187 in range(_size183):
+                        _elem188 = IDataSchema()
+                        _elem188.read(iprot)
+                        self.targetDataSchema.append(_elem188)
                     iprot.readListEnd()
                 else:
                     iprot.skip(ftype)
             elif fid == 5:
                 if ftype == TType.MAP:
                     self.parameters = {}
-                    (_ktype181, _vtype182, _size180) = iprot.readMapBegin()
-                    for _i184 in range(_size180):
-                        _key185 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        _val186 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
-                        self.parameters[_key185] = _val186
+                    (_ktype190, _vtype191, _size189) = iprot.readMapBegin()
+                    for _i193 in range(_size189):
+                        _key194 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        _val195 = iprot.readString().decode('utf-8', errors='replace') if sys.version_info[0] == 2 else iprot.readString()
+                        self.parameters[_key194] = _val195
                     iprot.readMapEnd()
                 else:
                     iprot.skip(ftype)
@@ -1903,16 +1924,16 @@ class TTuningReq(object):
         if self.targetDataSchema is not None:
             oprot.writeFieldBegin('targetDataSchema', TType.LIST, 4)
             oprot.writeListBegin(TType.STRUCT, len(self.targetDataSchema))
-            for iter187 in self.targetDataSchema:
-                iter187.write(oprot)
+            for iter196 in self.targetDataSchema:
+                iter196.write(oprot)
             oprot.writeListEnd()
             oprot.writeFieldEnd()
         if self.parameters is not None:
             oprot.writeFieldBegin('parameters', TType.MAP, 5)
             oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.parameters))
-            for kiter188, viter189 in self.parameters.items():
-                oprot.writeString(kiter188.encode('utf-8') if sys.version_info[0] == 2 else kiter188)
-                oprot.writeString(viter189.encode('utf-8') if sys.version_info[0] == 2 else viter189)
+            for kiter197, viter198 in self.parameters.items():
+                oprot.writeString(kiter197.encode('utf-8') if sys.version_info[0] == 2 else kiter197)
+                oprot.writeString(viter198.encode('utf-8') if sys.version_info[0] == 2 else viter198)
             oprot.writeMapEnd()
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
@@ -2061,6 +2082,7 @@ TShowModelsResp.thrift_spec = (
     None,  # 98
     None,  # 99
     (100, TType.MAP, 'reasonMap', (TType.STRING, 'UTF8', TType.STRING, 'UTF8', False), None, ),  # 100
+    (101, TType.MAP, 'taskMap', (TType.STRING, 'UTF8', TType.STRING, 'UTF8', False), None, ),  # 101
 )
 all_structs.append(TShowLoadedModelsReq)
 TShowLoadedModelsReq.thrift_spec = (
