@@ -1,12 +1,15 @@
-"""Throughput of the sktime plugin's pipeline (in-process or worker processes, chosen per call) against a
-plain sequential sktime loop in one process.
+"""Throughput of the sktime plugin, in-process and served by a running node over Thrift, against a plain
+sequential sktime loop in one process.
 
     .venv/bin/python bench/bench_sktime.py [--models naive_forecaster,exponential_smoothing,arima]
-                                           [--series 1,16,256] [--length 512] [--horizon 96]
+                                           [--series 1,16,256] [--length 512] [--horizon 96] [--clients 32]
 
 Prints, per model and number of series: series/s of the plain loop (as a user would write it, and with BLAS
 limited to one thread), series/s of the pipeline (default ``AINODE_SKTIME_PARALLEL=auto``), the ratios, and
-which path the pipeline chose. Then the crossover table
+which path the pipeline chose. Then the served table: a node started with ``RunningNode`` in a temp home
+(default settings, default parallel mode) answering the same series over Thrift (a) as ONE forecast request
+whose TsBlock has one column per series, and (b) as one request per series from ``--clients`` concurrent
+threads, one ``AINodeClient`` each; series/s and the ratio to the plain loop. Then the crossover table
 behind ``parallel.PARALLEL_CALL_OVERHEAD_MS``: naive_forecaster forced in-process vs forced to the (warm) pool for
 small batches, and the cold start of the pool.
 """
@@ -15,14 +18,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
+import tempfile
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from ainode_core.pipelines import ModelInfo
-from ainode_core.plugins import PluginManager
-from ainode_plugin_sktime import parallel
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ainode_core.client import AINodeClient  # noqa: E402
+from ainode_core.pipelines import ModelInfo  # noqa: E402
+from ainode_core.plugins import PluginManager  # noqa: E402
+from ainode_core.testing.node import RunningNode, make_home  # noqa: E402
+from ainode_plugin_sktime import parallel  # noqa: E402
 
 
 def series_batch(count: int, length: int, seed: int = 0) -> list[np.ndarray]:
@@ -85,12 +97,87 @@ def best_of(repeats: int, run) -> float:
     return min(run() for _ in range(repeats))
 
 
+def served_one_request(port: int, model_id: str, batch: list[np.ndarray], horizon: int) -> float:
+    """All series as the columns of ONE forecast request (a table-model FORECAST over many columns)."""
+    frame = pd.DataFrame(np.stack(batch, axis=1), columns=[f"s{i}" for i in range(len(batch))])
+    with AINodeClient("127.0.0.1", port) as client:
+        started = time.perf_counter()
+        result = client.forecast(model_id, frame, output_length=horizon)
+        elapsed = time.perf_counter() - started
+    assert result.shape == (horizon, len(batch))
+    return elapsed
+
+
+def served_concurrent(port: int, model_id: str, batch: list[np.ndarray], horizon: int, clients: int) -> float:
+    """One request per series from ``clients`` threads, each with its own connection (opened before timing)."""
+    clients = min(clients, len(batch))
+    connections = [AINodeClient("127.0.0.1", port) for _ in range(clients)]
+    chunks = [batch[i::clients] for i in range(clients)]
+
+    def send(job: tuple[AINodeClient, list[np.ndarray]]) -> None:
+        client, chunk = job
+        for values in chunk:
+            client.forecast(model_id, values, output_length=horizon)
+
+    try:
+        with ThreadPoolExecutor(clients) as pool:
+            started = time.perf_counter()
+            list(pool.map(send, zip(connections, chunks)))
+            return time.perf_counter() - started
+    finally:
+        for client in connections:
+            client.close()
+
+
+def served_table(args: argparse.Namespace, plain_rates: dict[tuple[str, int], float]) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-sktime-") as root:
+        # a long deadline: 256 ARIMA fits on a busy 2-CPU machine can take longer than the default 60 s
+        node = RunningNode(make_home(Path(root), "ain_inference_timeout_in_ms=900000\n"))
+        try:
+            port = node.port
+            # Warm up: each model's instance, and the node's worker pool (started in the background by the
+            # first large call while cold); a served figure should not include a one-off start.
+            warm = series_batch(32, args.length, seed=1)
+            for model_id in args.models.split(","):
+                served_one_request(port, model_id, warm[:2], args.horizon)
+            served_one_request(port, "naive_forecaster", warm, args.horizon)
+            time.sleep(parallel.COLD_START_MS / 1000 * 3)
+            served_one_request(port, "naive_forecaster", warm, args.horizon)
+
+            print(f"\nserved over Thrift (node in a temp home, default settings; {args.clients} concurrent clients "
+                  "at most); ratio = served / plain loop")
+            print(f"{'model':<22} {'series':>6} {'plain loop/s':>13} {'1 request/s':>12} {'ratio':>6} "
+                  f"{'N clients/s':>12} {'ratio':>6}")
+            for model_id in args.models.split(","):
+                cost = cost_ms_per_1k(model_id)
+                for count in (int(n) for n in args.series.split(",")):
+                    batch = series_batch(count, args.length)
+                    work_ms = count * cost * args.length / 1000
+                    repeats = 10 if work_ms < 100 else 3 if work_ms < 3000 else 1
+                    one = best_of(repeats, lambda: served_one_request(port, model_id, batch, args.horizon))
+                    many = best_of(repeats, lambda: served_concurrent(port, model_id, batch, args.horizon,
+                                                                      args.clients))
+                    plain = plain_rates[(model_id, count)]
+                    print(f"{model_id:<22} {count:>6} {plain:>13.1f} {count / one:>12.1f} {count / one / plain:>6.2f} "
+                          f"{count / many:>12.1f} {count / many / plain:>6.2f}")
+        finally:
+            node.stop()
+
+
+def cost_ms_per_1k(model_id: str) -> float:
+    from ainode_plugin_sktime.algorithms import ALGORITHMS
+
+    return ALGORITHMS[model_id].cost_ms_per_1k_points
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="naive_forecaster,exponential_smoothing,arima")
     parser.add_argument("--series", default="1,16,256")
     parser.add_argument("--length", type=int, default=512)
     parser.add_argument("--horizon", type=int, default=96)
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients in the served (b) column")
+    parser.add_argument("--no-served", action="store_true", help="skip the served-over-Thrift table")
     args = parser.parse_args()
 
     workers = parallel.n_workers()
@@ -102,6 +189,7 @@ def main() -> None:
 
     print(f"\n{'model':<22} {'series':>6} {'plain loop/s':>13} {'(1 BLAS thr)':>13} {'pipeline/s':>11} "
           f"{'ratio':>6} {'(vs 1 thr)':>10}  path")
+    plain_rates: dict[tuple[str, int], float] = {}
     for model_id in args.models.split(","):
         pipeline = pipeline_for(model_id)
         for count in (int(n) for n in args.series.split(",")):
@@ -113,8 +201,12 @@ def main() -> None:
             ours = best_of(repeats, lambda: pipeline_run(pipeline, batch, args.horizon))
             estimated = pipeline.algorithm.cost_ms_per_1k_points * count * args.length / 1000
             path = "workers" if parallel.choose_parallel(count, estimated) else "in-process"
+            plain_rates[(model_id, count)] = count / plain
             print(f"{model_id:<22} {count:>6} {count / plain:>13.1f} {count / plain_1:>13.1f} {count / ours:>11.1f} "
                   f"{plain / ours:>6.2f} {plain_1 / ours:>10.2f}  {path}")
+
+    if not args.no_served:
+        served_table(args, plain_rates)
 
     print("\ncrossover (naive_forecaster, warm pool): in-process vs workers, ms per call")
     pipeline = pipeline_for("naive_forecaster")
