@@ -43,7 +43,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"ainode started standalone on 127.0.0.1:{port} in {time.monotonic() - started:.1f} s "
               f"(home {home})\n")
         with AINodeClient("127.0.0.1", port) as client:
-            models = client.models()
+            models = client.models()[["ModelId", "ModelType", "Category", "State"]]  # IoTDB's columns
             print("SHOW MODELS")
             print_table(list(models.columns), models.itertuples(index=False))
             history = load_airline()
