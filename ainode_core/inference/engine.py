@@ -40,7 +40,10 @@ NODE_OPTIONS = frozenset({"timeout_ms", "device"})
 
 
 def measured_size_bytes(pipeline: Any) -> int:
-    """Parameter + buffer bytes of a torch model held by the pipeline (0 for models without weights)."""
+    """Parameter + buffer bytes of a torch model held by the pipeline (0 for models without weights); a
+    pipeline whose model lives elsewhere (an isolated one) reports ``size_bytes`` itself."""
+    if getattr(pipeline, "size_bytes", 0):
+        return int(pipeline.size_bytes)
     model = getattr(pipeline, "model", None)
     if model is None or not hasattr(model, "parameters"):
         return 0
@@ -118,7 +121,7 @@ class InferenceEngine:
             raise ModelNotReadyError(f"Model {model_id} could not be loaded: {type(exc).__name__}: {exc}") from exc
         seconds = time.monotonic() - started
         self.load_count[model_id] = self.load_count.get(model_id, 0) + 1
-        size = getattr(pipeline, "size_bytes", 0) or measured_size_bytes(pipeline) or spec.estimated_size_bytes or 0
+        size = measured_size_bytes(pipeline) or spec.estimated_size_bytes or 0
         worker = ModelWorker(
             model_id, device.device_id, pipeline,
             max_batch_size=self.settings.ain_inference_max_batch_size,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ class TrainingJob:
     output_dir: str
     type_folder: str | None = None  # a user model folder that defines the base's model_type
     folder_model_id: str = ""  # the user model that folder belongs to
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def base_info(self) -> ModelInfo:
         base = dict(self.base)

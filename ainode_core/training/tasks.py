@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ainode_core.errors import CreateModelError, InvalidInferenceConfigError, ModelExistedError
+from ainode_core.ingress.files import resolve_path
+from ainode_core.ingress.timerange import check_time_range
 from ainode_core.models.atomic import atomic_write_bytes
 from ainode_core.models.record import Category, ModelRecord, State, validate_model_id
 from ainode_core.models.resolve import type_folder_of
@@ -45,13 +47,10 @@ def _schemas(request: Any) -> list[tuple[str, list[int] | None]]:
         if not name:
             raise InvalidInferenceConfigError("A dataset entry has an empty schemaName; give a path pattern, "
                                               "a SQL query or a file:// URI.")
-        time_range = list(schema.timeRange) if schema.timeRange else None
-        if time_range is not None and (len(time_range) != 2 or time_range[0] >= time_range[1]):
-            raise InvalidInferenceConfigError(
-                f"Dataset {name!r}: timeRange must be [start, end) with start < end, got {time_range}.")
-        if name.startswith("file://") and not Path(name[len("file://"):]).exists():
+        window = check_time_range(schema.timeRange)
+        if name.lower().startswith("file:") and not resolve_path(name).exists():
             raise InvalidInferenceConfigError(f"Dataset {name!r}: no such file on the AINode's machine.")
-        schemas.append((name, time_range))
+        schemas.append((name, list(window) if window else None))
     if not schemas:
         raise InvalidInferenceConfigError(
             "The fine-tuning request names no dataset; add ON DATASET (...) with a path pattern, a query or a "

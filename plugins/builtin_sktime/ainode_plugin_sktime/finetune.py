@@ -25,6 +25,7 @@ import numpy as np
 
 from ainode_core.errors import CreateModelError, InvalidInferenceConfigError
 from ainode_core.pipelines.base import ModelInfo
+from ainode_core.training.datasets import named_series
 from ainode_plugin_sktime.pipelines import algorithm_for
 
 MIN_POINTS = 16
@@ -42,13 +43,8 @@ def _int(params: Mapping[str, Any], name: str, default: int, low: int) -> int:
 
 
 def _series(dataset: Iterable[Any]) -> list[np.ndarray]:
-    series = []
-    for item in dataset:
-        values = item[1] if isinstance(item, tuple) and len(item) == 2 else item
-        values = np.asarray(values, dtype=np.float64).ravel()
-        values = values[np.isfinite(values)]
-        if values.size >= MIN_POINTS:
-            series.append(values)
+    finite = (values[np.isfinite(values)] for _, values in named_series(dataset))
+    series = [values for values in finite if values.size >= MIN_POINTS]
     if not series:
         raise InvalidInferenceConfigError(
             f"The dataset has no series with at least {MIN_POINTS} numeric values; select more data.")

@@ -30,6 +30,7 @@ import numpy as np
 
 from ainode_core.errors import InvalidInferenceConfigError
 from ainode_core.pipelines.base import ModelInfo
+from ainode_core.training.datasets import named_series
 from ainode_plugin_timer.options import get_int
 from ainode_plugin_timer.series import clean_series
 
@@ -48,14 +49,7 @@ def _float(params: Mapping[str, Any], name: str, default: float) -> float:
 
 
 def _series_of(dataset: Any) -> list[np.ndarray]:
-    if isinstance(dataset, np.ndarray) and dataset.ndim == 2:
-        dataset = list(dataset)
-    series = []
-    for index, item in enumerate(dataset):
-        values = item[1] if isinstance(item, tuple) and len(item) == 2 else item
-        name = item[0] if isinstance(item, tuple) and len(item) == 2 else f"series {index}"
-        series.append(clean_series(np.asarray(values, dtype=np.float64).ravel(), f"training {name}"))
-    return series
+    return [clean_series(values, f"training {name}") for name, values in named_series(dataset)]
 
 
 def _windows(series: list[np.ndarray], length: int, stride: int) -> np.ndarray:
