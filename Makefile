@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraint
 STAMP := $(VENV)/.installed
 PLUGINS := plugins/builtin_sktime plugins/builtin_timer plugins/chronos2
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo cluster-demo test bench clean
 
 $(STAMP): pyproject.toml constraints.txt requirements-dev.txt $(wildcard plugins/*/pyproject.toml)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ setup: $(STAMP)
 
 demo: setup
 	$(VENV)/bin/ainode demo
+
+# A real Apache IoTDB cluster (jars from Maven Central; IOTDB_VERSION=2.0.8 picks another version) with this
+# node joined to it: the docs' SQL through IoTDB, then everything stops.
+cluster-demo: setup
+	$(VENV)/bin/ainode cluster-demo
 
 test: setup
 	$(VENV)/bin/python -m pytest -q

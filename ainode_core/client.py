@@ -218,13 +218,14 @@ class AINodeClient:
     def detect(self, model_id: str, data: Any, **options: Any) -> pd.DataFrame:
         """Anomaly detection: one label/flag per input row and column, indexed like ``data``."""
         frame = _as_frame(data)
+        options.setdefault("outputLength", len(frame))  # the node labels the first outputLength rows
         values = self._inference_matrix(model_id, frame, options)
         return pd.DataFrame(values.T, index=frame.index, columns=list(map(str, frame.columns)))
 
     def inference(self, model_id: str, data: Any, **attributes: Any) -> np.ndarray:
         """The tree model's ``CALL INFERENCE(model, sql, k=v...)`` over Thrift ``inference``: returns the
-        model's raw output ``[rows, columns]`` (``outputLength`` rows for a forecast model, default 96; one
-        row per input row for an anomaly model)."""
+        model's raw output ``[rows, columns]``: ``outputLength`` rows (default 96) — the forecast, or an
+        anomaly model's labels of the first ``outputLength`` input rows."""
         return self._inference_matrix(model_id, _as_frame(data), attributes).T
 
     def _inference_matrix(self, model_id: str, frame: pd.DataFrame, attributes: Mapping[str, Any]) -> np.ndarray:

@@ -1,6 +1,7 @@
-"""IoTDB compatibility: model folders written for Apache's AINode import their base pipeline from
-``iotdb.ainode.core.inference.pipeline.basic_pipeline``. While folder code is loaded, that path resolves to
-our base classes. The ``iotdb`` package itself belongs to ``apache-iotdb``; only the missing
+"""IoTDB compatibility: model folders written for Apache's AINode import their base pipeline (and a few
+helpers) from ``iotdb.ainode.core...``. While folder code is loaded, those paths resolve to
+:mod:`ainode_core.pipelines.iotdb`, whose classes behave as IoTDB's do (``self.model`` loaded from the
+folder, torch tensors in and out). The ``iotdb`` package itself belongs to ``apache-iotdb``; only the missing
 ``iotdb.ainode...`` sub-modules are added, nothing of apache-iotdb is replaced.
 """
 from __future__ import annotations
@@ -13,7 +14,11 @@ ALIASES = {
     "iotdb.ainode.core": None,
     "iotdb.ainode.core.inference": None,
     "iotdb.ainode.core.inference.pipeline": None,
-    "iotdb.ainode.core.inference.pipeline.basic_pipeline": "ainode_core.pipelines.base",
+    "iotdb.ainode.core.inference.pipeline.basic_pipeline": "ainode_core.pipelines.iotdb",
+    "iotdb.ainode.core.exception": "ainode_core.pipelines.iotdb",
+    "iotdb.ainode.core.log": "ainode_core.pipelines.iotdb",
+    "iotdb.ainode.core.model": None,
+    "iotdb.ainode.core.model.model_info": "ainode_core.pipelines.iotdb",
 }
 
 

@@ -134,6 +134,10 @@ class Settings:
         "thread", _isolation, "run model instances in the node (thread) or each in its own process (process)")
     ain_rpc_worker_threads: int = _setting(32, _positive_int, "Thrift worker threads")
     ain_model_uri_allowed_roots: tuple = _setting((), _list, "local roots CREATE MODEL may read from; empty = any")
+    ain_model_registration_wait_in_ms: int = _setting(
+        40000, _non_negative_int,
+        "how long CREATE MODEL from a local folder waits for the model to be active before it answers "
+        "(below the DataNode's 60 s socket timeout); longer registrations finish in the background")
     ain_fetch_builtin_weights: bool = _setting(True, _bool, "download missing built-in weights at start")
     home: Path = field(default=Path("."), metadata={"internal": True})
     source_file: Path | None = field(default=None, metadata={"internal": True})

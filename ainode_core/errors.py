@@ -11,6 +11,9 @@ from enum import IntEnum
 class StatusCode(IntEnum):
     SUCCESS = 200
     REDIRECTION_RECOMMEND = 400
+    REJECT_NODE_START = 1002  # ConfigNode: restart refused (unknown node id, other cluster)
+    CONFIG_NODE_LEADER_WARMING_UP = 1014  # ConfigNode (2.0.11): ask again shortly
+    REGISTER_AI_NODE_ERROR = 1501  # ConfigNode: e.g. there is already one AINode in the cluster
     MODEL_EXISTED_ERROR = 1503
     MODEL_NOT_EXIST_ERROR = 1504
     CREATE_MODEL_ERROR = 1505

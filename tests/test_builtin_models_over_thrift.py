@@ -67,5 +67,5 @@ def test_without_weights_the_model_is_inactive_and_says_why(client):
     assert models.loc["chronos2", "State"] == "inactive"
     with pytest.raises(AINodeRequestError) as error:
         client.forecast("chronos2", np.ones(64), output_length=8)
-    assert error.value.code == 1520
+    assert error.value.code == 1599
     assert "inactive" in str(error.value) and "model.safetensors" in str(error.value)

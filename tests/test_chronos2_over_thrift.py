@@ -195,24 +195,24 @@ L = 40
     ({"temperature": np.ones(L), "humidity": np.ones(L - 3)}, {}, "'humidity'"),  # past length != target's
     ({"temperature": np.ones(L)}, {"temperature": np.ones(H + 1)}, "'temperature'"),  # future length != H
 ])
-def test_covariate_rule_violation_is_1512_naming_the_covariate(thrift, history, future, named):
+def test_covariate_rule_violation_is_1599_naming_the_covariate(thrift, history, future, named):
     response = forecast(thrift, series(7, L), H, None, covariates_json(history), covariates_json(future))
-    assert response.status.code == 1512
+    assert response.status.code == 1599
     assert named in response.status.message
 
 
-def test_covariate_that_is_not_numbers_is_1512_naming_it(thrift):
+def test_covariate_that_is_not_numbers_is_1599_naming_it(thrift):
     response = forecast(thrift, series(7, L), H, None, json.dumps({"price": ["cheap"] * L}))
-    assert response.status.code == 1512 and "'price'" in response.status.message
+    assert response.status.code == 1599 and "'price'" in response.status.message
 
 
-def test_client_covariate_violation_is_1512_naming_it(client):
+def test_client_covariate_violation_is_1599_naming_it(client):
     with pytest.raises(AINodeRequestError) as caught:
         client.forecast("chronos2", series(8, L), output_length=H, past_covariates={"price": np.ones(L)},
                         future_covariates={"price": np.ones(H - 4)})
-    assert caught.value.code == 1512 and "'price'" in str(caught.value)
+    assert caught.value.code == 1599 and "'price'" in str(caught.value)
 
 
-def test_bad_quantile_option_is_1512_naming_it(thrift):
+def test_bad_quantile_option_is_1599_naming_it(thrift):
     response = forecast(thrift, series(9, L), H, {"quantiles": "0.5,1.5"})
-    assert response.status.code == 1512 and "quantiles" in response.status.message
+    assert response.status.code == 1599 and "quantiles" in response.status.message

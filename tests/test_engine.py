@@ -90,7 +90,7 @@ def test_one_hundred_concurrent_forecasts_are_all_right(node):
     assert results == [float(i) for i in range(100)]
 
 
-def test_overload_answers_1521_at_once_and_heartbeats_still_flow(small_queue_node):
+def test_overload_answers_1599_at_once_and_heartbeats_still_flow(small_queue_node):
     node = small_queue_node
 
     def slow(index):
@@ -111,21 +111,21 @@ def test_overload_answers_1521_at_once_and_heartbeats_still_flow(small_queue_nod
     codes = [code for code, _ in results]
     assert beat.status == "Running"
     assert answered < max(done for code, done in results if code == 200)  # not queued behind the model
-    assert 1521 in codes and 200 in codes  # queue of 4: the excess refused at once, the rest served
+    assert 1599 in codes and 200 in codes  # queue of 4: the excess refused at once, the rest served
 
 
 def test_an_expired_request_fails_and_the_worker_moves_on(client):
     with pytest.raises(AINodeRequestError) as error:
         client.forecast("slow_model", np.ones(8), output_length=2, sleep=1, timeout_ms=200)
-    assert error.value.code == 1521
+    assert error.value.code == 1599
     served = client.forecast("slow_model", np.ones(8), output_length=2, sleep=0)
     assert served.shape == (2, 1)
 
 
-def test_bad_timeout_option_is_a_1512(client):
+def test_bad_timeout_option_is_a_1599(client):
     with pytest.raises(AINodeRequestError) as error:
         client.forecast("sized_a", np.ones(8), output_length=2, timeout_ms="soon")
-    assert error.value.code == 1512 and "timeout_ms" in str(error.value)
+    assert error.value.code == 1599 and "timeout_ms" in str(error.value)
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_with_process_isolation_a_model_that_kills_its_process_fails_only_its_re
 
         with pytest.raises(AINodeRequestError) as error:
             client.forecast("process_killer", values, output_length=2, die=1)
-        assert error.value.code == 1520 and "worker process died (exit code 17)" in str(error.value)
+        assert error.value.code == 1599 and "worker process died (exit code 17)" in str(error.value)
 
         # The node, its heartbeat and the other models carry on; the next request gets a fresh process.
         with connect("127.0.0.1", isolated_node.port) as raw:

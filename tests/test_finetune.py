@@ -18,17 +18,8 @@ import pytest
 from ainode_core.rpc.connection import connect
 from ainode_core.rpc.gen.ainode import ttypes as t
 from ainode_core.testing.node import RunningNode, make_home
+from tests.support.models import TIMER_FIXTURES, place_builtin_weights
 
-FIXTURES = Path(__file__).resolve().parents[1] / "plugins/builtin_timer/tests/fixtures"
-
-
-def _place_bases(home: Path) -> None:
-    from ainode_plugin_chronos2.testing import save_tiny_chronos2
-
-    builtin = home / "data/ainode/models/builtin"
-    shutil.copytree(FIXTURES / "timer_p24", builtin / "timer_xl")
-    shutil.copytree(FIXTURES / "sundial_o48", builtin / "sundial")
-    save_tiny_chronos2(builtin / "chronos2")
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +41,7 @@ def dataset(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
     home = make_home(tmp_path_factory.mktemp("finetune"))
-    _place_bases(home)
+    place_builtin_weights(home)
     running = RunningNode(home)
     yield running
     assert running.stop() == 0
@@ -180,6 +171,26 @@ def test_existing_id_is_refused(node, dataset):
     assert status.code == 1503
 
 
+def test_what_apache_iotdbs_datanode_sends_is_answered_with_the_way_that_works(node):
+    """IoTDB's DataNode turns CREATE MODEL m FROM MODEL b ON DATASET (...) into createTuningTask with the two
+    model ids and the hyperparameters only: no dbType, no dataset (read from its Java sources)."""
+    with connect("127.0.0.1", node.port) as client:
+        status = client.createTuningTask(t.TTuningReq(modelId="from_datanode", existingModelId="timer_xl",
+                                                      parameters={"train_epochs": "1"}))
+    assert status.code == 1512
+    assert "does not forward ON DATASET" in status.message and "ainode finetune" in status.message
+    assert model_row(node.port, "from_datanode") == {}
+
+
+def test_the_same_call_twice_is_one_fine_tuning(node, dataset):
+    """A DataNode re-sends a call whose answer timed out: the second one must not fail or start another job."""
+    first = tune(node.port, "tuned_twice", "holtwinters", [csv_schema(dataset)])
+    again = tune(node.port, "tuned_twice", "holtwinters", [csv_schema(dataset)])
+    assert (first.code, again.code) == (200, 200)
+    assert wait_until_trained(node.port, "tuned_twice")["state"] == "active"
+    assert tune(node.port, "tuned_twice", "arima", [csv_schema(dataset)]).code == 1503  # another base: a clash
+
+
 def _training_processes(home: Path) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["cmdline"]):
@@ -192,7 +203,7 @@ def _training_processes(home: Path) -> list[psutil.Process]:
 def test_a_node_killed_mid_training_shows_failed_after_restart(tmp_path, dataset):
     home = make_home(tmp_path)
     builtin = home / "data/ainode/models/builtin"
-    shutil.copytree(FIXTURES / "timer_p24", builtin / "timer_xl")
+    shutil.copytree(TIMER_FIXTURES / "timer_p24", builtin / "timer_xl")
     running = RunningNode(home)
     try:
         assert tune(running.port, "endless", "timer_xl", [csv_schema(dataset)], train_epochs="1000",
@@ -232,7 +243,7 @@ def test_a_tree_model_dataset_is_read_from_the_iotdb_datanode(tmp_path):
         "root.plant.d2.temperature": (times, 18 + 4 * np.cos(2 * np.pi * hours / 24), "FLOAT"),
     })
     home = make_home(tmp_path, f"ain_cluster_ingress_port={datanode.port}\n")
-    shutil.copytree(FIXTURES / "timer_p24", home / "data/ainode/models/builtin/timer_xl")
+    shutil.copytree(TIMER_FIXTURES / "timer_p24", home / "data/ainode/models/builtin/timer_xl")
     running = RunningNode(home)
     try:
         status = tune(running.port, "tree_timer", "timer_xl",

@@ -85,13 +85,20 @@ def test_forecast_without_nulls_and_inference(client):
     assert values_of(default.inferenceResult[0]).shape == (1, 96)  # outputLength defaults to 96
 
 
-def test_anomaly_model_answers_one_value_per_row(client):
-    matrix = np.ones((1, 50))
+def test_anomaly_model_labels_the_first_output_length_rows(client):
+    """A DataNode needs exactly outputLength rows back (default 96), as IoTDB's AINode answers them."""
+    matrix = np.ones((1, 200))
     nulls = np.zeros_like(matrix, dtype=bool)
     nulls[0, 10] = True
     response = client.inference(t.TInferenceReq("nan_flag", series_block(matrix, nulls), {}))
     flags = values_of(response.inferenceResult[0])
-    assert flags.shape == (1, 50) and flags[0, 10] == 1 and flags.sum() == 1
+    assert flags.shape == (1, 96) and flags[0, 10] == 1 and flags.sum() == 1
+    every_row = client.inference(t.TInferenceReq("nan_flag", series_block(matrix, nulls), {"outputLength": "200"}))
+    assert values_of(every_row.inferenceResult[0]).shape == (1, 200)
+    forecast = client.forecast(t.TForecastReq("nan_flag", series_block(matrix, nulls), 48))
+    assert values_of(forecast.forecastResult[0]).shape == (1, 48)
+    too_many = client.inference(t.TInferenceReq("nan_flag", series_block(matrix, nulls), {"outputLength": "201"}))
+    assert too_many.status.code == 1599 and "set output_length to at most 200" in too_many.status.message
 
 
 def test_covariates_reach_the_model(client):
@@ -103,7 +110,7 @@ def test_covariates_reach_the_model(client):
     assert values_of(response.forecastResult[0]).tolist() == [[10.0, 20.0, 30.0]]
     bad = client.forecast(t.TForecastReq("last_value", series_block(matrix), 3, historyCovs=history,
                                          futureCovs=json.dumps({"temp": [1.0]})))
-    assert bad.status.code == 1512 and "temp" in bad.status.message
+    assert bad.status.code == 1599 and "temp" in bad.status.message
 
 
 @pytest.mark.parametrize("call, code, text", [
@@ -117,14 +124,14 @@ def test_covariates_reach_the_model(client):
     (lambda c: c.registerModel(t.TRegisterModelReq("new_model", "ftp://x/y")), 1511, "unknown scheme"),
     (lambda c: c.registerModel(t.TRegisterModelReq("new_model", "file:///no/such/dir")), 1511, "not a folder"),
     (lambda c: c.registerModel(t.TRegisterModelReq("last_value", "file:///tmp")), 1511, "lacks"),
-    (lambda c: c.forecast(t.TForecastReq("last_value", series_block(np.ones((1, 10))), 5000)), 1512,
+    (lambda c: c.forecast(t.TForecastReq("last_value", series_block(np.ones((1, 10))), 5000)), 1599,
      "Attribute output_length expect value between 1 and 2880, got 5000 instead."),
-    (lambda c: c.forecast(t.TForecastReq("last_value", b"\x00\x00\x00\x01\x04", 5)), 1512, ""),
-    (lambda c: c.forecast(t.TForecastReq("crash_model", series_block(np.ones((1, 10))), 5)), 1520,
+    (lambda c: c.forecast(t.TForecastReq("last_value", b"\x00\x00\x00\x01\x04", 5)), 1599, ""),
+    (lambda c: c.forecast(t.TForecastReq("crash_model", series_block(np.ones((1, 10))), 5)), 1599,
      "this model always crashes"),
     (lambda c: c.forecast(t.TForecastReq("slow_model", series_block(np.ones((1, 10))), 5,
-                                         options={"sleep": "1", "timeout_ms": "100"})), 1521, "did not answer"),
-    (lambda c: c.classify(t.TClassifyReq("last_value", series_block(np.ones((1, 10))))), 1512, "classification"),
+                                         options={"sleep": "1", "timeout_ms": "100"})), 1599, "did not answer"),
+    (lambda c: c.classify(t.TClassifyReq("last_value", series_block(np.ones((1, 10))))), 1599, "classification"),
     (lambda c: c.createTuningTask(t.TTuningReq("iotdb.tree", "tuned", "no_such_model")), 1504, ""),
     (lambda c: c.createTuningTask(t.TTuningReq("iotdb.tree", "tuned", "last_value")), 1505, "fine-tuning"),
 ])
@@ -136,7 +143,7 @@ def test_status_codes(client, call, code, text):
 
 
 def test_a_crash_fails_only_its_own_request(client):
-    assert client.forecast(t.TForecastReq("crash_model", series_block(np.ones((1, 10))), 5)).status.code == 1520
+    assert client.forecast(t.TForecastReq("crash_model", series_block(np.ones((1, 10))), 5)).status.code == 1599
     assert client.forecast(t.TForecastReq("last_value", series_block(np.ones((1, 10))), 5)).status.code == 200
 
 
@@ -161,6 +168,46 @@ def test_heartbeats_are_answered_while_a_long_inference_runs(node):
     assert answered < finished["forecast"]  # answered while the forecast was still running
 
 
+class ForecastRequestOf2_0_8:
+    """TForecastReq as IoTDB 2.0.8's DataNode writes it: the options map at field 6 (2.0.10 moved it to 7)."""
+
+    def __init__(self, model_id: str, data: bytes, output_length: int, options: dict[str, str]) -> None:
+        self.model_id, self.data, self.output_length, self.options = model_id, data, output_length, options
+
+    def write(self, oprot) -> None:
+        from thrift.Thrift import TType
+
+        oprot.writeStructBegin("TForecastReq")
+        for name, kind, field_id, write, value in (
+                ("modelId", TType.STRING, 1, oprot.writeString, self.model_id),
+                ("inputData", TType.STRING, 2, oprot.writeBinary, self.data),
+                ("outputLength", TType.I32, 3, oprot.writeI32, self.output_length)):
+            oprot.writeFieldBegin(name, kind, field_id)
+            write(value)
+            oprot.writeFieldEnd()
+        oprot.writeFieldBegin("options", TType.MAP, 6)
+        oprot.writeMapBegin(TType.STRING, TType.STRING, len(self.options))
+        for key, value in self.options.items():
+            oprot.writeString(key)
+            oprot.writeString(value)
+        oprot.writeMapEnd()
+        oprot.writeFieldEnd()
+        oprot.writeFieldStop()
+        oprot.writeStructEnd()
+
+
+def _forecast_options_of_both_versions_arrive(client) -> None:
+    block = series_block(np.ones((1, 10)))
+    of_2_0_8 = client.forecast(ForecastRequestOf2_0_8("last_value", block, 3, {"add": "5"}))
+    assert of_2_0_8.status.code == 200 and values_of(of_2_0_8.forecastResult[0]).tolist() == [[6.0] * 3]
+    of_2_0_10 = client.forecast(t.TForecastReq("last_value", block, 3, autoAdapt=True, options={"add": "2"}))
+    assert values_of(of_2_0_10.forecastResult[0]).tolist() == [[3.0] * 3]
+
+
+def test_forecast_options_of_iotdb_2_0_8_and_2_0_10_both_arrive(client):
+    _forecast_options_of_both_versions_arrive(client)
+
+
 def test_compact_protocol(tmp_path):
     root = tmp_path
     running = RunningNode(make_home(root, "ain_thrift_compression_enabled=true\n"),
@@ -170,5 +217,6 @@ def test_compact_protocol(tmp_path):
             assert client.showModels(t.TShowModelsReq("last_value")).modelIdList == ["last_value"]
             response = client.forecast(t.TForecastReq("last_value", series_block(np.ones((2, 30))), 4))
             assert values_of(response.forecastResult[0]).shape == (2, 4)
+            _forecast_options_of_both_versions_arrive(client)  # compact numbers fields by deltas
     finally:
         assert running.stop() == 0

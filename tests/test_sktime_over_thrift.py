@@ -154,22 +154,22 @@ def test_raw_thrift_inference_takes_output_length_and_options(node, airline):
     ("exponential_smoothing", {"outputLength": "12", "damped": "true"}, "damped"),
     ("stray", {"alpha": "1.5"}, "alpha"),
 ])
-def test_bad_option_over_raw_thrift_is_1512_naming_it(node, airline, model_id, attributes, named):
+def test_bad_option_over_raw_thrift_is_1599_naming_it(node, airline, model_id, attributes, named):
     request = t.TInferenceReq(modelId=model_id, dataset=tree_block(airline.to_numpy(dtype=np.float64)),
                               inferenceAttributes=attributes)
     with connect("127.0.0.1", node.port) as thrift:
         response = thrift.inference(request)
-    assert response.status.code == 1512
+    assert response.status.code == 1599
     assert named in response.status.message
 
 
-def test_bad_option_through_the_client_is_1512_naming_it(client, airline):
+def test_bad_option_through_the_client_is_1599_naming_it(client, airline):
     with pytest.raises(AINodeRequestError) as caught:
         client.forecast("arima", airline, output_length=6, order="(1,-1,0)")
-    assert caught.value.code == 1512 and "order" in str(caught.value)
+    assert caught.value.code == 1599 and "order" in str(caught.value)
     with pytest.raises(AINodeRequestError) as caught:
         client.detect("gaussian_hmm", airline, covariance_type="weird")
-    assert caught.value.code == 1512 and "covariance_type" in str(caught.value)
+    assert caught.value.code == 1599 and "covariance_type" in str(caught.value)
 
 
 # --- anomaly detection --------------------------------------------------------------------------------------

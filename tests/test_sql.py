@@ -150,10 +150,14 @@ def test_call_inference_of_an_anomaly_model_keeps_the_input_times(sql, tmp_path)
     values[60] = 30.0
     path = tmp_path / "spike.csv"
     pd.DataFrame({"time": START_MS + np.arange(100) * 1000, "v": values}).to_csv(path, index=False)
-    code, out, _ = sql(f"CALL INFERENCE(stray, \"select * from '{path}'\")")
+    code, out, _ = sql(f"CALL INFERENCE(stray, \"select * from '{path}'\", outputLength=100)")
     header, *rows = rows_of(out)
     assert code == 0 and header == ["Time", "output"] and len(rows) == 100
     assert [row[0] for row in rows if row[1] == "1.0"] == [str(START_MS + 60_000)]
+    # As in IoTDB: without outputLength the first 96 rows are labelled
+    code, out, _ = sql(f"CALL INFERENCE(stray, \"select * from '{path}'\")")
+    header, *rows = rows_of(out)
+    assert code == 0 and len(rows) == 96 and rows[-1][0] == str(START_MS + 95_000)
 
 
 def test_call_inference_on_iotdb_data_needs_a_datanode(sql):
@@ -198,7 +202,7 @@ def test_node_errors_print_code_and_message(sql, data_csv):
     code, _, err = sql("DROP MODEL arima")
     assert err.strip() == "Msg: 1506: Cannot delete built-in model: arima"
     code, _, err = sql(f"CALL INFERENCE(naive_forecaster, \"select s1 from '{data_csv}'\", outputLength=5000)")
-    assert err.strip() == "Msg: 1512: Attribute output_length expect value between 1 and 2880, got 5000 instead."
+    assert err.strip() == "Msg: 1599: Attribute output_length expect value between 1 and 2880, got 5000 instead."
 
 
 def test_the_interactive_shell_spans_lines_and_keeps_going(node, data_csv, capsys, monkeypatch):

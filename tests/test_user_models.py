@@ -1,50 +1,19 @@
 """CREATE MODEL ... USING URI / DROP MODEL over Thrift with model folders written for IoTDB's AINode."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.numpy import save_file
 
 from ainode_core.client import AINodeClient, AINodeRequestError
+from ainode_core.rpc.connection import connect
+from ainode_core.rpc.gen.ainode import ttypes as t
 from ainode_core.testing.node import RunningNode, make_home
-
-# Written against Apache's AINode: imports its base pipeline from the iotdb package path.
-PIPELINE = '''
-import numpy as np
-from iotdb.ainode.core.inference.pipeline.basic_pipeline import ForecastPipeline
-from .helper import OFFSET
-
-
-class ShiftPipeline(ForecastPipeline):
-    """Forecasts the last value plus an offset (the offset lives in a sibling module)."""
-
-    def forecast(self, inputs, **infer_kwargs):
-        return [np.repeat(item["targets"][:, -1:] + OFFSET, infer_kwargs["output_length"], axis=1)
-                for item in inputs]
-'''
-
-
-def model_folder(root: Path, name: str, model_type: str, offset: float, import_delay: float = 0.0) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps({
-        "model_type": model_type,
-        "auto_map": {"AutoConfig": "pipeline.ShiftPipeline", "AutoModelForCausalLM": "pipeline.ShiftPipeline"},
-        "pipeline_cls": "pipeline.ShiftPipeline",
-    }))
-    save_file({"weight": np.zeros(4, dtype=np.float32)}, str(folder / "model.safetensors"))
-    (folder / "helper.py").write_text(
-        f"import time\ntime.sleep({import_delay})\nOFFSET = {offset}\n")  # same module name in every folder
-    (folder / "pipeline.py").write_text(textwrap.dedent(PIPELINE))
-    return folder
-
+from tests.support.user_folders import PIPELINE, model_folder
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
@@ -62,10 +31,13 @@ def test_register_forecast_and_drop(node, client, tmp_path):
     models = client.models().set_index("ModelId")
     assert models.loc["shift_one", ["ModelType", "Category", "State", "Task"]].tolist() == \
         ["shift_one", "user_defined", "active", "forecast"]
-    assert client.forecast("shift_one", np.arange(5.0), output_length=3).iloc[:, 0].tolist() == [5.0] * 3
-    assert client.forecast("shift_two", np.arange(5.0), output_length=3).iloc[:, 0].tolist() == [104.0] * 3
+    # last value 4 + offset from the weights + the folder's own module constant
+    assert client.forecast("shift_one", np.arange(5.0), output_length=3).iloc[:, 0].tolist() == [6.0] * 3
+    assert client.forecast("shift_two", np.arange(5.0), output_length=3).iloc[:, 0].tolist() == [204.0] * 3
+    two_targets = client.forecast("shift_two", np.c_[np.arange(5.0), np.arange(5.0) * 10], output_length=2)
+    assert two_targets.to_numpy().tolist() == [[204.0, 240.0]] * 2
     models_dir = node.home / "data/ainode/models/user_defined"
-    assert (models_dir / "shift_one" / "pipeline.py").exists()
+    assert (models_dir / "shift_one" / "pipeline_shift.py").exists()
 
     client.drop("shift_one")
     assert "shift_one" not in client.models()["ModelId"].tolist()
@@ -73,7 +45,7 @@ def test_register_forecast_and_drop(node, client, tmp_path):
     with pytest.raises(AINodeRequestError) as error:
         client.forecast("shift_one", np.arange(5.0), output_length=3)
     assert error.value.code == 1504
-    assert client.forecast("shift_two", np.arange(5.0), output_length=3).iloc[0, 0] == 104.0
+    assert client.forecast("shift_two", np.arange(5.0), output_length=3).iloc[0, 0] == 204.0
 
 
 @pytest.mark.parametrize("model_id, model_type, code, text", [
@@ -89,19 +61,52 @@ def test_registration_errors(client, tmp_path, model_id, model_type, code, text)
     assert error.value.code == code and text in str(error.value)
 
 
-def test_broken_code_leaves_a_failed_record_and_no_folder(node, client, tmp_path):
+def test_broken_code_is_refused_within_the_call_and_leaves_nothing(node, client, tmp_path):
     folder = model_folder(tmp_path, "broken", "broken_type", offset=0.0)
-    (folder / "pipeline.py").write_text("raise ImportError('missing dependency foo')\n")
-    assert client.register("broken_model", f"file://{folder}") == "failed"
-    assert not (node.home / "data/ainode/models/user_defined/broken_model").exists()
-    reason = json.loads((node.home / "data/ainode/models/catalog.json").read_text())
-    record = next(m for m in reason["models"] if m["model_id"] == "broken_model")
-    assert "missing dependency foo" in record["reason"]
+    (folder / "pipeline_shift.py").write_text("raise ImportError('missing dependency foo')\n")
+    with pytest.raises(AINodeRequestError) as error:
+        client.register("broken_model", f"file://{folder}")
+    assert error.value.code == 1505 and "missing dependency foo" in str(error.value)
+    assert "broken_model" not in client.models()["ModelId"].tolist()
+    assert not list((node.home / "data/ainode/models/user_defined").glob("*broken_model*"))
+    # the id is free again once the folder is fixed
+    (folder / "pipeline_shift.py").write_text(textwrap.dedent(PIPELINE))
+    assert client.register("broken_model", f"file://{folder}") == "active"
     client.drop("broken_model")
 
 
+def test_datanode_sees_active_right_after_create_and_a_resent_call_is_no_error(node, tmp_path):
+    """What IoTDB's DataNode does: registerModel, then SHOW MODELS id at once (only active is accepted);
+    after a socket timeout it sends the same call again."""
+    folder = model_folder(tmp_path, "c", "shift_three", offset=1.0)
+    request = t.TRegisterModelReq(modelId="shift_three", uri=f"file://{folder}")
+    with connect("127.0.0.1", node.port) as raw:
+        assert raw.registerModel(request).status.code == 200
+        shown = raw.showModels(t.TShowModelsReq(modelId="shift_three"))
+        assert (shown.modelTypeMap["shift_three"], shown.categoryMap["shift_three"],
+                shown.stateMap["shift_three"]) == ("shift_three", "user_defined", "active")
+        assert raw.registerModel(request).status.code == 200  # the re-sent call
+        other = model_folder(tmp_path, "d", "shift_four", offset=1.0)
+        clash = raw.registerModel(t.TRegisterModelReq(modelId="shift_three", uri=f"file://{other}")).status
+        assert clash.code == 1503
+        assert raw.deleteModel(t.TDeleteModelReq(modelId="shift_three")).code == 200
+
+
+def test_registration_longer_than_the_wait_answers_and_finishes_in_the_background(tmp_path):
+    home = make_home(tmp_path, "ain_model_registration_wait_in_ms=500\n")
+    slow = model_folder(tmp_path, "slow", "slow_import", offset=1.0, import_delay=2)
+    node = RunningNode(home)
+    try:
+        with AINodeClient("127.0.0.1", node.port) as client:
+            client.register("slow_one", f"file://{slow}", wait=False)
+            assert client.models("slow_one")["State"].tolist() == ["activating"]  # answered before the end
+            assert client.register("slow_one", f"file://{slow}") == "active"
+    finally:
+        node.stop()
+
+
 def test_killed_during_registration_then_restarted_is_consistent(tmp_path):
-    home = make_home(tmp_path)
+    home = make_home(tmp_path, "ain_model_registration_wait_in_ms=0\n")
     slow = model_folder(tmp_path, "slow", "slow_import", offset=0.0, import_delay=30)
     node = RunningNode(home)
     with AINodeClient("127.0.0.1", node.port) as client:

@@ -10,7 +10,7 @@ from ainode_core.errors import AINodeError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ainode_core.cli import commands, demo, remote, sql
+    from ainode_core.cli import cluster_demo, commands, demo, remote, sql
 
     parser = argparse.ArgumentParser(prog="ainode", description="A pluggable AI node for Apache IoTDB.")
     parser.add_argument("--version", action="version", version=f"ainode {__version__}")
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     remote.register(sub)
     sql.register(sub)
     demo.register(sub)
+    cluster_demo.register(sub)
     return parser
 
 

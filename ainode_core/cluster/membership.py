@@ -2,8 +2,13 @@
 
 First start (no ``<ain_system_dir>/system.properties``): ``registerAINode``; the answer's node id and
 ConfigNode list are persisted atomically. Later starts: ``restartAINode`` with the persisted id. Code 400
-means "not the leader": retry at ``status.redirectNode``. Transient failures are retried a bounded number
-of times, then the start fails with a message that says what to check.
+means "not the leader": retry at ``status.redirectNode``; 1014 means "leader warming up": ask again.
+Transient failures are retried a bounded number of times, then the start fails with a message that says
+what to check.
+
+``REMOVE AINODE`` in SQL makes the ConfigNode forget this node and call ``stopAINode``; the next start's
+``restartAINode`` is then refused (1002, "no corresponding AINode"). The node registers afresh instead, as
+a new operator would expect from a node that was removed and started again.
 """
 from __future__ import annotations
 
@@ -37,6 +42,19 @@ BUILD_INFO = "ainode"
 
 class ClusterError(AINodeError):
     code = StatusCode.AINODE_INTERNAL_ERROR
+
+
+class RefusedError(ClusterError):
+    """The ConfigNode answered and said no (asking again would not help)."""
+
+    def __init__(self, refusal: int, message: str) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+
+
+def _forgot_this_node(error: RefusedError) -> bool:
+    """The ConfigNode's answer to restarting a node it removed (REMOVE AINODE)."""
+    return error.refusal == StatusCode.REJECT_NODE_START and "no corresponding" in error.message
 
 
 def _endpoint(text: str) -> tuple[str, int]:
@@ -110,39 +128,56 @@ class ClusterMembership:
                         candidates.insert(attempt + 1, target)
                         continue
                     last_error = f"{what} refused by ConfigNode {host}:{port}: {status.code} {status.message}"
-                    if not status.needRetry:
-                        break
+                    if status.code != StatusCode.CONFIG_NODE_LEADER_WARMING_UP and not status.needRetry:
+                        raise RefusedError(status.code, last_error)
                 finally:
                     connection.close()
             log.warning("%s (try %d of %d)", last_error, attempt + 1, self.tries)
             time.sleep(self.retry_interval)
-        raise ClusterError(
-            f"Could not join the cluster: {last_error}. Check that a ConfigNode runs at "
-            f"ain_seed_config_node={self.settings.ain_seed_config_node}, that cluster_name="
-            f"{self.settings.cluster_name} matches its cluster, or start with --standalone."
-        )
+        raise ClusterError(self._advice(last_error))
+
+    def _advice(self, problem: str) -> str:
+        return (f"Could not join the cluster: {problem}. Check that a ConfigNode runs at "
+                f"ain_seed_config_node={self.settings.ain_seed_config_node}, that cluster_name="
+                f"{self.settings.cluster_name} matches its cluster, or start with --standalone.")
 
     def join(self) -> int:
         persisted = read_properties(self.system_properties_path) if self.system_properties_path.exists() else None
         nodes = self._config_nodes(persisted)
-        if persisted is None:
-            request = TAINodeRegisterReq(clusterName=self.settings.cluster_name,
-                                         aiNodeConfiguration=self._configuration(None),
-                                         versionInfo=self._version())
-            response = self._call(nodes, "registerAINode", lambda client: client.registerAINode(request))
-            self.node_id = response.aiNodeId
-            config_nodes = response.configNodeList or []
-            log.info("registered with the cluster as AINode %s", self.node_id)
-        else:
-            self.node_id = int(persisted["ainode_id"])
-            request = TAINodeRestartReq(clusterName=self.settings.cluster_name,
-                                        aiNodeConfiguration=self._configuration(self.node_id),
-                                        versionInfo=self._version())
-            response = self._call(nodes, "restartAINode", lambda client: client.restartAINode(request))
-            config_nodes = response.configNodeList or []
-            log.info("rejoined the cluster as AINode %s", self.node_id)
+        try:
+            if persisted is None:
+                config_nodes = self._register(nodes)
+            else:
+                try:
+                    config_nodes = self._restart(nodes, int(persisted["ainode_id"]))
+                except RefusedError as refused:
+                    if not _forgot_this_node(refused):
+                        raise
+                    log.warning("the cluster no longer knows AINode %s (removed with REMOVE AINODE); "
+                                "registering afresh", persisted["ainode_id"])
+                    config_nodes = self._register(nodes)
+        except RefusedError as refused:
+            raise ClusterError(self._advice(refused.message)) from None
         self._persist(config_nodes, nodes)
-        return self.node_id
+        return self.node_id  # type: ignore[return-value]
+
+    def _register(self, nodes: list[tuple[str, int]]) -> list[Any]:
+        request = TAINodeRegisterReq(clusterName=self.settings.cluster_name,
+                                     aiNodeConfiguration=self._configuration(None),
+                                     versionInfo=self._version())
+        response = self._call(nodes, "registerAINode", lambda client: client.registerAINode(request))
+        self.node_id = response.aiNodeId
+        log.info("registered with the cluster as AINode %s", self.node_id)
+        return response.configNodeList or []
+
+    def _restart(self, nodes: list[tuple[str, int]], node_id: int) -> list[Any]:
+        request = TAINodeRestartReq(clusterName=self.settings.cluster_name,
+                                    aiNodeConfiguration=self._configuration(node_id),
+                                    versionInfo=self._version())
+        response = self._call(nodes, "restartAINode", lambda client: client.restartAINode(request))
+        self.node_id = node_id
+        log.info("rejoined the cluster as AINode %s", node_id)
+        return response.configNodeList or []
 
     def _persist(self, config_nodes: list[Any], fallback: list[tuple[str, int]]) -> None:
         endpoints = [f"{n.internalEndPoint.ip}:{n.internalEndPoint.port}" for n in config_nodes

@@ -129,6 +129,10 @@ class ModelCatalog:
                 raise ModelNotExistError(model_id)
             return record
 
+    def find(self, model_id: str) -> ModelRecord | None:
+        with self._lock:
+            return self._records.get(model_id)
+
     def __contains__(self, model_id: str) -> bool:
         return model_id in self._records
 

@@ -1,9 +1,13 @@
 """CREATE MODEL / DROP MODEL / CREATE MODEL ... FROM MODEL: the catalog's state changes.
 
-Registration is validated at once (id, duplicates, URI, model_type clashes: the errors a user fixes) and
-then runs in the background: copy into a temp folder next to the final one, import and check the code,
-rename into place, register the folder as a plugin, state ``active``. Any failure removes the temp folder
-and leaves only the record, ``failed`` with its reason. A crash mid-way is resolved on the next start.
+Registration is validated at once (id, duplicates, URI, model_type clashes: the errors a user fixes), then
+the folder is copied into a temp folder next to the final one, its code imported and checked, renamed into
+place and registered as a plugin: state ``active``. A local folder (``file://``) is registered within the call,
+as IoTDB's DataNode expects (its test reads SHOW MODELS right after CREATE MODEL and accepts only ``active``):
+a failure answers its status and leaves nothing behind. Only a registration that outlasts
+``ain_model_registration_wait_in_ms`` (or a remote download) goes on in the background, ``activating`` until it
+ends ``active`` or ``failed`` with its reason. A crash mid-way is resolved on the next start. The DataNode sends
+a call again when it timed out, so registering the same id from the same URI twice is not an error.
 """
 from __future__ import annotations
 
@@ -120,20 +124,35 @@ class ModelManager:
         if scheme == "file":
             model_type = folders.read_folder_config(Path(rest))["model_type"]
         with self._lock:
-            if model_id in self.catalog:
+            existing = self.catalog.find(model_id)
+            if existing is not None and self._is_repeat(existing, uri):
+                return existing  # the DataNode re-sent a call whose answer it did not get
+            if existing is not None:
                 raise ModelExistedError(model_id)
             if scheme == "file":
                 self.check_model_type(model_type)
             record = self.catalog.add(ModelRecord(
                 model_id=model_id, model_type=model_type, category=Category.USER_DEFINED,
                 state=State.ACTIVATING, source=uri, reason="registering"))
-        thread = threading.Thread(target=self._register_in_background, args=(record, scheme, uri),
+        outcome: list[AINodeError] = []
+        thread = threading.Thread(target=lambda: outcome.extend(self._complete_registration(record, scheme, uri)),
                                   name=f"register-{model_id}", daemon=True)
         self._threads.append(thread)
         thread.start()
-        return record
+        if scheme == "file":
+            thread.join(self.settings.ain_model_registration_wait_in_ms / 1000)
+            if not thread.is_alive() and outcome:
+                self.catalog.remove(model_id)  # nothing half-registered: the caller gets the reason now
+                raise outcome[0]
+        return self.catalog.get(model_id)
 
-    def _register_in_background(self, record: ModelRecord, scheme: str, uri: str) -> None:
+    @staticmethod
+    def _is_repeat(existing: ModelRecord, uri: str) -> bool:
+        return (existing.category is Category.USER_DEFINED and existing.source == uri
+                and existing.state in (State.ACTIVATING, State.ACTIVE))
+
+    def _complete_registration(self, record: ModelRecord, scheme: str, uri: str) -> list[AINodeError]:
+        """Copy, check and activate the model; on failure leave it ``failed`` and return the error."""
         final = self.catalog.model_dir(record)
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{record.model_id}.", dir=final.parent))
@@ -150,13 +169,15 @@ class ModelManager:
                 self._add_folder_plugin(record.model_id, final)
                 self.catalog.update(record.model_id, model_type=model_type, state=State.ACTIVE, reason="")
             log.info("model %s registered from %s", record.model_id, uri)
+            return []
         except Exception as exc:
-            message = exc.message if isinstance(exc, AINodeError) else f"{type(exc).__name__}: {exc}"
-            log.warning("registering %s from %s failed: %s", record.model_id, uri, message)
+            error = exc if isinstance(exc, AINodeError) else CreateModelError(f"{type(exc).__name__}: {exc}")
+            log.warning("registering %s from %s failed: %s", record.model_id, uri, error.message)
             shutil.rmtree(staging, ignore_errors=True)
             if final.exists() and self.plugins.plugins.get(folders.plugin_name(record.model_id)) is None:
                 shutil.rmtree(final, ignore_errors=True)
-            self.catalog.update(record.model_id, state=State.FAILED, reason=message)
+            self.catalog.update(record.model_id, state=State.FAILED, reason=error.message)
+            return [error]
 
     def wait(self, timeout: float = 60) -> None:
         """Wait for background registrations (tests, CLI)."""

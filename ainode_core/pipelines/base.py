@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
+from ainode_core.errors import InferenceInternalError, InvalidInferenceConfigError
 from ainode_core.pipelines.validation import validate_forecast_inputs, validate_target_inputs
 
 SeriesInput = dict[str, Any]
@@ -35,6 +36,15 @@ class ModelInfo:
     task: str = "forecast"
     path: Path | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def auto_map(self) -> Mapping[str, str] | None:
+        """As IoTDB's ``ModelInfo`` has it (folder code written for IoTDB reads it)."""
+        return self.config.get("auto_map")
+
+    @property
+    def pipeline_cls(self) -> str:
+        return str(self.config.get("pipeline_cls") or "")
 
 
 class Pipeline(ABC):
@@ -84,23 +94,26 @@ class ForecastPipeline(Pipeline):
         return self.forecast(inputs, **infer_kwargs)
 
     def postprocess(self, outputs: Sequence[Any], **infer_kwargs: Any) -> list[np.ndarray]:
-        arrays = super().postprocess(outputs, **infer_kwargs)
-        horizon = infer_kwargs.get("output_length")
-        for index, array in enumerate(arrays):
-            if array.ndim == 1:
-                arrays[index] = array = array[None, :]
-            if horizon is not None and array.shape[-1] != horizon:
-                from ainode_core.errors import InferenceInternalError
+        arrays = [a[None, :] if a.ndim == 1 else a for a in super().postprocess(outputs, **infer_kwargs)]
+        return check_forecast_outputs(self.model_info.model_id, arrays, infer_kwargs.get("output_length"))
 
-                raise InferenceInternalError(
-                    f"Model {self.model_info.model_id} output length is {array.shape[-1]}, "
-                    f"doesn't equal to specified {horizon}"
-                )
-        return arrays
+
+def check_forecast_outputs(model_id: str, arrays: list[np.ndarray], horizon: int | None) -> list[np.ndarray]:
+    """A forecast must be ``output_length`` steps long: the DataNode refuses any other row count."""
+    for array in arrays:
+        if horizon is not None and array.shape[-1] != int(horizon):
+            raise InferenceInternalError(
+                f"Model {model_id} output length is {array.shape[-1]}, doesn't equal to specified {horizon}")
+    return arrays
 
 
 class AnomalyDetectionPipeline(Pipeline):
-    """Anomaly detection: each input gives targets ``[C, L]``; each output is ``[C, L]`` of labels/flags."""
+    """Anomaly detection: each input gives targets ``[C, L]``; ``detect`` labels every row (``[C, L]``).
+
+    The answer holds the labels of the first ``output_length`` rows when the request sets one, as IoTDB's
+    AINode does: a DataNode requires exactly ``outputLength`` rows back (default 96) and fails the query
+    otherwise. To label every row, ask for as many rows as the input has.
+    """
 
     task = "anomaly_detection"
 
@@ -108,8 +121,25 @@ class AnomalyDetectionPipeline(Pipeline):
     def detect(self, inputs: list[SeriesInput], **infer_kwargs: Any) -> Sequence[Any]:
         """Return one ``[C, L]`` array per input: a label or a 0/1 flag for every input row."""
 
+    def preprocess(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+        prepared = super().preprocess(inputs, **infer_kwargs)
+        rows = infer_kwargs.get("output_length")
+        for index, item in enumerate(prepared):
+            length = item["targets"].shape[-1]
+            if rows is not None and int(rows) > length:
+                raise InvalidInferenceConfigError(
+                    f"input {index} has {length} rows but output_length is {rows}: an anomaly model labels "
+                    f"the first output_length input rows; set output_length to at most {length} (to {length} "
+                    "to label every row) or send more rows")
+        return prepared
+
     def _infer(self, inputs: list[SeriesInput], **infer_kwargs: Any) -> Sequence[Any]:
         return self.detect(inputs, **infer_kwargs)
+
+    def postprocess(self, outputs: Sequence[Any], **infer_kwargs: Any) -> list[np.ndarray]:
+        arrays = super().postprocess(outputs, **infer_kwargs)
+        rows = infer_kwargs.get("output_length")
+        return arrays if rows is None else [array[..., :int(rows)] for array in arrays]
 
 
 class ClassificationPipeline(Pipeline):

@@ -3,14 +3,16 @@
 Each method turns its request into node calls and every :class:`AINodeError` into a ``TSStatus`` with the
 contract's code and message; anything unexpected becomes 1599 with the exception text (and a log entry with
 the traceback) — a caller never sees a Thrift exception and the connection stays usable.
+
+The inference methods answer the way IoTDB's own AINode does, because a DataNode shows their status to SQL
+users verbatim (``1599: Error occurred while executing forecast:[<message>]``) and IoTDB's tests compare
+it: an unknown model is 1504, every other failure 1599 with our message.
 """
 from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
-import time
 from typing import Any, Callable
 
 import numpy as np
@@ -18,7 +20,6 @@ import numpy as np
 from ainode_core.errors import (
     AINodeError,
     InvalidInferenceConfigError,
-    ModelNotExistError,
     StatusCode,
 )
 from ainode_core.inference.requests_parsing import DEFAULT_OUTPUT_LENGTH, parse_covariates, parse_output_length
@@ -26,9 +27,11 @@ from ainode_core.node import AINode
 from ainode_core.rpc.gen.ainode import IAINodeRPCService
 from ainode_core.rpc.gen.ainode import ttypes as t
 from ainode_core.rpc.gen.common.ttypes import TLoadSample, TSStatus
-from ainode_core.rpc.tsblock import TSDataType, decode_tsblock, encode_values
+from ainode_core.rpc.iotdb_versions import accept_all_forecast_request_versions
+from ainode_core.rpc.tsblock import decode_tsblock, encode_values
 
 log = logging.getLogger(__name__)
+accept_all_forecast_request_versions()
 
 SUCCESS = TSStatus(code=StatusCode.SUCCESS, message="")
 
@@ -58,6 +61,17 @@ def answers(response: Callable[[TSStatus], Any]) -> Callable:
 
 def _status(status: TSStatus) -> TSStatus:
     return status
+
+
+def as_iotdb_inference_status(response: Callable[[TSStatus], Any]) -> Callable[[TSStatus], Any]:
+    """IoTDB's AINode answers 1504 for an unknown model and 1599 for anything else that goes wrong while
+    running inference; the message (ours, which says what to change) is kept."""
+
+    def answer(status: TSStatus) -> Any:
+        if status.code != StatusCode.MODEL_NOT_EXIST_ERROR:
+            status = TSStatus(code=StatusCode.AINODE_INTERNAL_ERROR, message=status.message)
+        return response(status)
+    return answer
 
 
 class AINodeHandler:
@@ -155,21 +169,20 @@ class AINodeHandler:
                 "select at least one value column and one row.")
         return block.to_matrix()
 
-    @answers(lambda status: t.TInferenceResp(status=status, inferenceResult=[]))
+    @answers(as_iotdb_inference_status(lambda status: t.TInferenceResp(status=status, inferenceResult=[])))
     def inference(self, req: t.TInferenceReq) -> t.TInferenceResp:
-        """Tree model ``CALL INFERENCE``: forecast models take ``outputLength`` (default 96); anomaly
-        models answer one value per input row."""
+        """Tree model ``CALL INFERENCE``: ``outputLength`` rows back (default 96), for every task: forecast
+        models forecast that far, anomaly models label the first ``outputLength`` input rows."""
         record = self.node.catalog.get(req.modelId)
         options: dict[str, Any] = dict(req.inferenceAttributes or {})
         length_text = options.pop("outputLength", options.pop("output_length", DEFAULT_OUTPUT_LENGTH))
         targets = self._targets(req.dataset)
-        if record.task == "forecast":
-            options["output_length"] = parse_output_length(
-                length_text, self.node.settings.ain_inference_max_output_length)
+        options["output_length"] = parse_output_length(
+            length_text, self.node.settings.ain_inference_max_output_length)
         outputs = self.node.engine.infer(record.model_id, [{"targets": targets}], options)
         return t.TInferenceResp(status=SUCCESS, inferenceResult=[encode_values(o) for o in outputs])
 
-    @answers(lambda status: t.TForecastResp(status=status, forecastResult=[]))
+    @answers(as_iotdb_inference_status(lambda status: t.TForecastResp(status=status, forecastResult=[])))
     def forecast(self, req: t.TForecastReq) -> t.TForecastResp:
         """Table model ``FORECAST``: one TsBlock in, one TsBlock of ``outputLength`` rows out."""
         self.node.catalog.get(req.modelId)
@@ -184,7 +197,7 @@ class AINodeHandler:
         outputs = self.node.engine.infer(req.modelId, [series], options)
         return t.TForecastResp(status=SUCCESS, forecastResult=[encode_values(outputs[0])])
 
-    @answers(lambda status: t.TClassifyResp(status=status, classifyResult=[]))
+    @answers(as_iotdb_inference_status(lambda status: t.TClassifyResp(status=status, classifyResult=[])))
     def classify(self, req: t.TClassifyReq) -> t.TClassifyResp:
         record = self.node.catalog.get(req.modelId)
         if record.task != "classification":

@@ -51,6 +51,13 @@ def _schemas(request: Any) -> list[tuple[str, list[int] | None]]:
         if name.lower().startswith("file:") and not resolve_path(name).exists():
             raise InvalidInferenceConfigError(f"Dataset {name!r}: no such file on the AINode's machine.")
         schemas.append((name, list(window) if window else None))
+    if not schemas and request.dbType is None:
+        # What Apache IoTDB's DataNode sends for CREATE MODEL ... ON DATASET: model ids and hyperparameters only.
+        raise InvalidInferenceConfigError(
+            "The fine-tuning request carries no dataset: IoTDB's DataNode does not forward ON DATASET (...) to "
+            "the AINode. Fine-tune through ainode itself, on the same IoTDB data: `ainode sql --iotdb "
+            "host:port` with the same CREATE MODEL statement, `ainode finetune MODEL --base BASE --dataset "
+            "'root.db.**'`, or AINodeClient.finetune().")
     if not schemas:
         raise InvalidInferenceConfigError(
             "The fine-tuning request names no dataset; add ON DATASET (...) with a path pattern, a query or a "
@@ -61,7 +68,11 @@ def _schemas(request: Any) -> list[tuple[str, list[int] | None]]:
 def start_tuning(manager: "ModelManager", request: Any) -> ModelRecord:
     validate_model_id(request.modelId)
     base = manager.catalog.get(request.existingModelId)
-    if request.modelId in manager.catalog:
+    existing = manager.catalog.find(request.modelId)
+    if existing is not None and existing.category is Category.FINE_TUNED and existing.base_model == base.model_id \
+            and existing.state in (State.TRAINING, State.ACTIVE) and request.modelId in manager.tasks:
+        return existing  # the same call again (a DataNode re-sends a call whose answer timed out)
+    if existing is not None:
         raise ModelExistedError(request.modelId)
     spec = manager.catalog.spec_for(base)
     if spec is None or spec.finetune is None:

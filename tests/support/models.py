@@ -1,4 +1,7 @@
-"""A throw-away plugin distribution used by the node tests (before/without the built-in plugins)."""
+"""A throw-away plugin distribution used by the node tests (before/without the built-in plugins), and tiny
+weights for the built-in foundation models."""
+import shutil
+from pathlib import Path
 
 TEST_PLUGIN = '''
 import time
@@ -8,7 +11,8 @@ from ainode_core.pipelines import ForecastPipeline, AnomalyDetectionPipeline
 
 
 class LastValuePipeline(ForecastPipeline):
-    """Repeats each target's last non-null value, plus each future covariate (so covariates are visible)."""
+    """Repeats each target's last non-null value, plus each future covariate (so covariates are visible) and
+    the option ``add``."""
 
     def forecast(self, inputs, **kw):
         outputs = []
@@ -18,7 +22,7 @@ class LastValuePipeline(ForecastPipeline):
             out = np.repeat(last[:, None], kw["output_length"], axis=1)
             for values in item["future_covariates"].values():
                 out = out + values[None, :]
-            outputs.append(out)
+            outputs.append(out + float(kw.get("add", 0)))  # an option, to see that options arrive
         return outputs
 
 
@@ -99,3 +103,17 @@ def ainode_model_loaded(model_id, device_id, load_seconds):
     with open(os.environ["LOAD_LOG"], "a") as log:
         log.write(f"{model_id} {device_id}\\n")
 '''
+
+
+TIMER_FIXTURES = Path(__file__).resolve().parents[2] / "plugins/builtin_timer/tests/fixtures"
+
+
+def place_builtin_weights(home: Path) -> None:
+    """Tiny random-weight checkpoints in the official formats where an offline operator puts the real ones,
+    so timer_xl, sundial and chronos2 are active without the hub."""
+    from ainode_plugin_chronos2.testing import save_tiny_chronos2
+
+    builtin = home / "data/ainode/models/builtin"
+    shutil.copytree(TIMER_FIXTURES / "timer_p24", builtin / "timer_xl")
+    shutil.copytree(TIMER_FIXTURES / "sundial_o48", builtin / "sundial")
+    save_tiny_chronos2(builtin / "chronos2")

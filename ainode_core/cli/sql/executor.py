@@ -116,11 +116,12 @@ class Executor:
                   "local file: select s1, s2 from 'data.csv' [where time >= A and time < B] [limit n]")
 
     def _output_index(self, statement: st.CallInference, frame: pd.DataFrame, rows: int) -> pd.Index:
-        """Anomaly models answer one row per input row (same times); forecast models continue the times."""
+        """Anomaly models label the first ``outputLength`` input rows (their times); forecast models continue
+        the times."""
         from ainode_core.client import future_index
 
-        if self._task(statement.model_id) != "forecast" and rows == len(frame):
-            return frame.index
+        if self._task(statement.model_id) != "forecast" and rows <= len(frame):
+            return frame.index[:rows]
         return future_index(frame.index, rows)
 
     def _task(self, model_id: str) -> str:

@@ -45,12 +45,22 @@ def test_forecast_matches_original_generate(case, pipelines, golden):
     np.testing.assert_allclose(forecast[0], golden[case["key"]], **TOLERANCE)
 
 
-@pytest.mark.parametrize("case", _cases("context_revin"))
-def test_multi_patch_revin_uses_the_context_statistics(case, pipelines, golden):
-    """Beyond one output patch our RevIN keeps the context's mean/std for the whole forecast: the golden
-    is the original network run without RevIN on the normalised context, then de-normalised."""
+@pytest.mark.parametrize("case", _cases("upstream_revin"))
+def test_multi_patch_revin_equals_the_original_by_default(case, pipelines, golden):
+    """Beyond one output patch the default RevIN is the original's (each fed-back patch re-normalised by
+    its own statistics): what IoTDB's AINode answers for the same weights."""
     series = golden[case["series"]]
     [forecast] = pipelines[case["model"]].run([{"targets": series}], output_length=case["horizon"])
+    np.testing.assert_allclose(forecast[0], golden[case["key"]], **TOLERANCE)
+
+
+@pytest.mark.parametrize("case", _cases("context_revin"))
+def test_context_statistics_on_request(case, pipelines, golden):
+    """``revin_statistics=context`` keeps the context's mean/std for the whole forecast: the golden is the
+    original network run without RevIN on the normalised context, then de-normalised."""
+    series = golden[case["series"]]
+    [forecast] = pipelines[case["model"]].run([{"targets": series}], output_length=case["horizon"],
+                                              revin_statistics="context")
     np.testing.assert_allclose(forecast[0], golden[case["key"]], **TOLERANCE)
 
 

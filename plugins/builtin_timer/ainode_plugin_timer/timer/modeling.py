@@ -4,14 +4,14 @@ Parameter names follow the official checkpoint (``model.embed_layer.emb``, ``mod
 ``lm_heads.K``), so its ``model.safetensors`` loads unchanged.
 
 ``generate`` forecasts autoregressively by output patches: the prompt is encoded once into a KV cache and
-each predicted patch is fed back as one new token. Differences from the original, on purpose:
+each predicted patch is fed back as one new token.
 
-* RevIN normalises with the statistics of the context for the whole forecast. The original re-normalises
-  every fed-back patch by its own mean/std (its ``revin`` sits inside ``forward`` and, with the KV cache,
-  only sees the new patch), which puts generated tokens on a different scale from the cached context.
-  For one output patch both are identical; beyond it ours equals the original run with ``revin=False`` on
-  the normalised context (the golden tests check exactly that). A constant context (std 0, NaN in the
-  original) is scaled by 1.
+* RevIN, by default, is the original's (and so what IoTDB's AINode answers): the context is normalised by
+  its own mean/std, and every fed-back patch by ITS own mean/std (the original's ``revin`` sits inside
+  ``forward`` and, with the KV cache, only sees the new tokens); each predicted patch is de-normalised with
+  the statistics of the tokens that produced it. ``revin_statistics="context"`` instead keeps the context's
+  statistics for the whole forecast, so generated tokens stay on the cached context's scale. Both agree
+  within one output patch. A constant context or patch (std 0, NaN in the original) is scaled by 1.
 * Batches may mix lengths: rows are left-padded by whole patches, padding is masked out of attention and
   positions count from each row's first real patch, so each row gets what it would get alone.
 """
@@ -150,13 +150,16 @@ class TimerForPrediction(TimerPreTrainedModel):
         max_new_tokens: int,
         revin: bool = True,
         attention_mask: torch.Tensor | None = None,
+        revin_statistics: str = "patch",
     ) -> torch.Tensor:
         """Forecast ``max_new_tokens`` points after each row of ``inputs`` [B, L] → [B, max_new_tokens].
 
         ``attention_mask`` [B, L] marks real points (1) of right-aligned, left-padded rows. Each row keeps
         its newest multiple of the patch length, as the original does; a row shorter than one patch is an
-        error.
+        error. ``revin_statistics``: ``"patch"`` (the original's) or ``"context"`` (see the module doc).
         """
+        if revin_statistics not in ("patch", "context"):
+            raise ValueError(f"revin_statistics must be 'patch' or 'context', got {revin_statistics!r}")
         patch = self.config.input_token_len
         inputs = inputs.to(device=self.device, dtype=torch.float32)
         if inputs.dim() != 2:
@@ -191,6 +194,8 @@ class TimerForPrediction(TimerPreTrainedModel):
             hidden = self.model(tokens, attention_mask=patch_mask, past_key_values=cache, use_cache=True)
             head = self._head_for(remaining)
             prediction = self.lm_heads[head](hidden.last_hidden_state[:, -1])
+            if revin:
+                prediction = prediction * std + mean  # back to the series' scale
             produced = prediction.shape[-1]
             pieces.append(prediction[:, :remaining])
             remaining -= min(produced, remaining)
@@ -202,16 +207,17 @@ class TimerForPrediction(TimerPreTrainedModel):
                     f"is not a multiple of the patch length {patch}"
                 )
             tokens = prediction
+            if revin:
+                if revin_statistics == "patch":
+                    mean, std = _context_stats(prediction, None, None)
+                tokens = (prediction - mean) / std
             if patch_mask is not None:
                 patch_mask = torch.cat([patch_mask, patch_mask.new_ones(len(patch_mask), produced // patch)], -1)
-        forecast = torch.cat(pieces, dim=-1)
-        if revin:
-            forecast = forecast * std + mean
-        return forecast
+        return torch.cat(pieces, dim=-1)
 
 
 def _context_stats(
-    values: torch.Tensor, point_valid: torch.Tensor | None, counts: torch.Tensor
+    values: torch.Tensor, point_valid: torch.Tensor | None, counts: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and unbiased std per row over the real points (the original's statistics)."""
     if point_valid is None:

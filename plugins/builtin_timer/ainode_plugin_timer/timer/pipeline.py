@@ -5,6 +5,9 @@ Options (strings or values; defaults from the model's config, then the request):
 * ``output_length`` (required): points to forecast.
 * ``revin`` (default ``true``): normalise each series by its context's mean/std before the model and
   undo it after.
+* ``revin_statistics`` (default ``patch``, the original's and IoTDB's): beyond one output patch, each
+  fed-back patch is re-normalised by its own mean/std; ``context`` keeps the context's statistics for the
+  whole forecast instead. Identical within one output patch (96 points for timer-base-84m).
 
 Each variate of each input is one univariate series (the newest 2880 points are used; the model then
 keeps the newest multiple of its patch length, 96); all series of one call run as one batch. A series
@@ -16,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ainode_core.errors import InvalidInferenceConfigError
 from ainode_core.pipelines.base import ForecastPipeline, ModelInfo
 from ainode_plugin_timer.options import get_bool, get_output_length
 from ainode_plugin_timer.series import collect_series, left_pad
@@ -24,7 +28,8 @@ from ainode_plugin_timer.series import collect_series, left_pad
 
 MAX_LOOKBACK = 2880
 MAX_SERIES_PER_CALL = 256  # bounds activation memory; larger batches run in chunks
-OPTION_NAMES = ("revin",)
+OPTION_NAMES = ("revin", "revin_statistics")
+REVIN_STATISTICS = ("patch", "context")
 
 
 class TimerPipeline(ForecastPipeline):
@@ -41,6 +46,10 @@ class TimerPipeline(ForecastPipeline):
         options = {**{k: self.config[k] for k in OPTION_NAMES if k in self.config}, **infer_kwargs}
         horizon = get_output_length(options)
         revin = get_bool(options, "revin", True)
+        statistics = str(options.get("revin_statistics", "patch")).strip().lower()
+        if statistics not in REVIN_STATISTICS:
+            raise InvalidInferenceConfigError(
+                f"Option revin_statistics must be one of {', '.join(REVIN_STATISTICS)}, got {statistics!r}")
         batch = collect_series(inputs, model_id=self.model_info.model_id, max_lookback=MAX_LOOKBACK,
                                min_length=self.model.config.input_token_len)
         results = []
@@ -49,6 +58,7 @@ class TimerPipeline(ForecastPipeline):
             values, mask = left_pad(chunk)
             padded = any(len(row) != values.shape[1] for row in chunk)
             forecast = self.model.generate(torch.from_numpy(values), horizon, revin=revin,
-                                           attention_mask=torch.from_numpy(mask) if padded else None)
+                                           attention_mask=torch.from_numpy(mask) if padded else None,
+                                           revin_statistics=statistics)
             results.append(forecast.to("cpu", torch.float64).numpy())
         return batch.split(np.concatenate(results))
