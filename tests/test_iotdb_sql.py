@@ -88,7 +88,7 @@ def _ainode_home(root: Path, cluster: IoTDBCluster) -> Path:
 @pytest.fixture(scope="module")
 def ainode(cluster, tmp_path_factory):
     node = RunningNode(_ainode_home(tmp_path_factory.mktemp("ainode"), cluster), standalone=False)
-    _wait(lambda: _ainode_rows(cluster) and _ainode_rows(cluster)[0][1] == "Running", "AINode Running")
+    _wait(lambda: _ainode_rows(cluster) and _ainode_rows(cluster)[0][2] == "Running", "AINode Running")
     yield node
     node.stop()
 
@@ -206,7 +206,7 @@ def test_forecast_table_function_for_every_builtin(cluster, ainode, model_id):
     for column in COLUMNS:
         names, rows = table(cluster, _forecast_sql(model_id, column, 48))
         assert len(rows) == 48 and names[0] == "time"
-        assert [r[0] for r in rows][:2] == [5760, 5761]
+        assert [r[0].value // 1_000_000 for r in rows][:2] == [5760, 5761]  # the DataNode times the output
 
 
 def test_forecast_model_options_reach_the_model(cluster, ainode):
@@ -220,7 +220,8 @@ def test_forecast_errors_read_as_iotdbs(cluster, ainode):
     message = table_error(cluster, _forecast_sql("sundial", "s0", 2881))
     assert ("1599: Error occurred while executing forecast:[Attribute output_length expect value between 1 "
             "and 2880, got 2881 instead.]") in message
-    assert "1504: Model [nope] is not registered yet" in table_error(cluster, _forecast_sql("nope", "s0", 10))
+    assert ("1504: Error occurred while executing forecast:[Model [nope] is not registered yet. You can use "
+            "'SHOW MODELS' to retrieve the available models.]") in table_error(cluster, _forecast_sql("nope", "s0", 10))
 
 
 # --- model management ----------------------------------------------------------------------------------
@@ -238,7 +239,8 @@ def test_create_model_from_a_folder_in_apaches_format_then_use_and_drop_it(clust
     assert [r[:4] for r in rows] == [["shift_sql", "shift_sql", "user_defined", "active"]]
     _, rows = tree(cluster, 'CALL INFERENCE(shift_sql, "SELECT s1 FROM root.AI LIMIT 10", outputLength=2)')
     assert [r[0] for r in rows] == [11.0, 11.0]  # last value 9 + offset 1 (weights) + 1 (module)
-    assert "1503" in tree_error(cluster, f"create model shift_sql using uri \"file://{tmp_path}\"")
+    other = model_folder(tmp_path, "other", "shift_other", offset=2.0)
+    assert "1503" in tree_error(cluster, f"create model shift_sql using uri \"file://{other}\"")
     with cluster.tree_session() as session:
         session.execute_non_query_statement("drop model shift_sql")
     assert tree(cluster, "SHOW MODELS shift_sql")[1] == []
@@ -271,6 +273,37 @@ def test_load_show_loaded_and_unload(cluster, ainode):
 ])
 def test_instance_errors_read_as_iotdbs(cluster, ainode, sql, text):
     assert text in tree_error(cluster, sql)
+
+
+# --- fine-tuning ---------------------------------------------------------------------------------------
+
+
+def test_create_model_on_dataset_typed_into_iotdb_never_reaches_the_ainode(cluster, ainode):
+    """Recorded live: IoTDB's DataNode builds createTuningTask without the IDL's required ``dbType`` (and
+    without the dataset), so its own Thrift client refuses to send it ("Required field 'dbType' was not
+    present"), retries 5 times and fails the statement with 1011. No AINode can serve it; ainode's own front
+    doors (next test) fine-tune on the same IoTDB data."""
+    message = tree_error(cluster, "CREATE MODEL hw_from_iotdb WITH HYPERPARAMETERS (train_epochs=1) "
+                                  "FROM MODEL holtwinters ON DATASET (PATH root.AI.s1)")
+    assert message.startswith("1011: Failed to connect to AINode"), message
+    assert tree(cluster, "SHOW MODELS hw_from_iotdb")[1] == []
+    assert "dbType" in cluster.log_tail("datanode", lines=400)
+
+
+def test_fine_tuning_on_iotdb_data_through_ainode_sql_and_the_client(cluster, ainode):
+    from ainode_core.client import AINodeClient
+    from tests.conftest import run_cli
+
+    statement = "CREATE MODEL hw_sql FROM MODEL holtwinters ON DATASET (PATH root.AI.s1([0, 2880)))"
+    done = run_cli("sql", "--port", str(ainode.port), "--iotdb", f"127.0.0.1:{cluster.rpc_port}", "-e", statement)
+    assert done.returncode == 0, done.stderr
+    with AINodeClient("127.0.0.1", ainode.port) as client:
+        assert client.finetune("arima_tuned", "arima", [("root.AI.s3", (0, 512))]) == "active"
+        _wait(lambda: client.models("hw_sql")["State"].tolist() != ["training"], "hw_sql trained", timeout=120)
+    _, rows = tree(cluster, "SHOW MODELS hw_sql")
+    assert [r[1:4] for r in rows] == [["sktime", "fine_tuned", "active"]]
+    _, rows = tree(cluster, 'CALL INFERENCE(arima_tuned, "SELECT s1 FROM root.AI LIMIT 256", outputLength=8)')
+    assert len(rows) == 8 and all(np.isfinite(r[0]) for r in rows)
 
 
 # --- lifecycle (last: these stop and remove the node) --------------------------------------------------

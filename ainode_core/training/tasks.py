@@ -52,7 +52,8 @@ def _schemas(request: Any) -> list[tuple[str, list[int] | None]]:
             raise InvalidInferenceConfigError(f"Dataset {name!r}: no such file on the AINode's machine.")
         schemas.append((name, list(window) if window else None))
     if not schemas and request.dbType is None:
-        # What Apache IoTDB's DataNode sends for CREATE MODEL ... ON DATASET: model ids and hyperparameters only.
+        # What Apache IoTDB's DataNode builds for CREATE MODEL ... ON DATASET: model ids and hyperparameters
+        # only (2.0.10's own Thrift client then refuses to send it; a patched one might).
         raise InvalidInferenceConfigError(
             "The fine-tuning request carries no dataset: IoTDB's DataNode does not forward ON DATASET (...) to "
             "the AINode. Fine-tune through ainode itself, on the same IoTDB data: `ainode sql --iotdb "
