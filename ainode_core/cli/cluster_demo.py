@@ -49,6 +49,15 @@ def _load_airline(cluster) -> None:
         session.insert(Tablet("airline", ["passengers"], [TSDataType.DOUBLE], values, times, [ColumnType.FIELD]))
 
 
+def _wait_until_running(cluster, timeout: float = 60) -> None:
+    """The ConfigNode marks the AINode Running at its first heartbeat, a few seconds after the start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(row[1] == "AINode" and row[2] == "Running" for row in cluster.query("show cluster")):
+            return
+        time.sleep(0.5)
+
+
 def _run(cluster, dialect: str, sql: str) -> None:
     from ainode_core.testing.iotdb_cluster import rows_of
 
@@ -58,10 +67,16 @@ def _run(cluster, dialect: str, sql: str) -> None:
         data = session.execute_query_statement(sql)
         names = list(data.get_column_names())
         rows = rows_of(data)
-    print_table(names, [[_cell(value) for value in row] for row in rows])
+    print_table(names, [[_cell(name, value) for name, value in zip(names, row)] for row in rows])
 
 
-def _cell(value: object) -> str:
+def _cell(name: str, value: object) -> str:
+    """Times as dates (IoTDB gives epoch ms in the tree model, timestamps in the table model), values to 0.1."""
+    import pandas as pd
+
+    if name.lower() == "time" and isinstance(value, (int, pd.Timestamp)):
+        stamp = pd.Timestamp(value, unit="ms") if isinstance(value, int) else value
+        return stamp.strftime("%Y-%m-%d %H:%M")
     return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
@@ -86,6 +101,7 @@ def cmd_cluster_demo(args: argparse.Namespace) -> int:
         home = make_home(root, f"ain_seed_config_node={cluster.config_node}\n"
                                f"ain_cluster_ingress_port={cluster.rpc_port}\n", name="ainode")
         node = RunningNode(home, standalone=False)
+        _wait_until_running(cluster)
         _load_airline(cluster)
         for dialect, sql in STATEMENTS:
             _run(cluster, dialect, sql)
