@@ -94,7 +94,9 @@ class UnloadModelError(AINodeError):
 
 
 class InvalidURIError(AINodeError):
-    code = StatusCode.INVALID_URI_ERROR
+    """A URI CREATE MODEL cannot use. IoTDB's AINode answers these with 1505, not 1511: so do we."""
+
+    code = StatusCode.CREATE_MODEL_ERROR
 
 
 class InvalidInferenceConfigError(AINodeError):

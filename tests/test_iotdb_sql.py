@@ -239,8 +239,10 @@ def test_create_model_from_a_folder_in_apaches_format_then_use_and_drop_it(clust
     assert [r[:4] for r in rows] == [["shift_sql", "shift_sql", "user_defined", "active"]]
     _, rows = tree(cluster, 'CALL INFERENCE(shift_sql, "SELECT s1 FROM root.AI LIMIT 10", outputLength=2)')
     assert [r[0] for r in rows] == [11.0, 11.0]  # last value 9 + offset 1 (weights) + 1 (module)
-    other = model_folder(tmp_path, "other", "shift_other", offset=2.0)
-    assert "1503" in tree_error(cluster, f"create model shift_sql using uri \"file://{other}\"")
+    assert "1503: Model [shift_sql] already exists" in tree_error(
+        cluster, f"create model shift_sql using uri \"file:///no/such/folder\"")  # the id is checked first
+    assert "1505: Invalid URI 'file:///no/such/folder'" in tree_error(
+        cluster, "create model other_sql using uri \"file:///no/such/folder\"")
     with cluster.tree_session() as session:
         session.execute_non_query_statement("drop model shift_sql")
     assert tree(cluster, "SHOW MODELS shift_sql")[1] == []

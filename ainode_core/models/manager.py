@@ -119,15 +119,17 @@ class ModelManager:
 
     def register(self, model_id: str, uri: str) -> ModelRecord:
         validate_model_id(model_id)
+        existing = self.catalog.find(model_id)  # checked before the URI, in IoTDB's order
+        if existing is not None and self._is_repeat(existing, uri):
+            return existing  # the DataNode re-sent a call whose answer it did not get
+        if existing is not None:
+            raise ModelExistedError(model_id)
         scheme, rest = self._check_uri(uri)
         model_type = "unknown"
         if scheme == "file":
             model_type = folders.read_folder_config(Path(rest))["model_type"]
         with self._lock:
-            existing = self.catalog.find(model_id)
-            if existing is not None and self._is_repeat(existing, uri):
-                return existing  # the DataNode re-sent a call whose answer it did not get
-            if existing is not None:
+            if model_id in self.catalog:  # registered meanwhile
                 raise ModelExistedError(model_id)
             if scheme == "file":
                 self.check_model_type(model_type)
