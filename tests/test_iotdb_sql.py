@@ -36,17 +36,21 @@ COLUMNS = ("s0", "s1", "s2", "s3")
 _unavailable: list[str] = []  # why the cluster cannot run here, found once for the whole module
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def start_cluster(home: Path, properties: dict[str, str] | None = None) -> IoTDBCluster:
+    """A running cluster, or a skip (a failure with AINODE_REQUIRE_IOTDB=1) where IoTDB cannot run here."""
     if not _unavailable:
         try:
-            running = IoTDBCluster.start(tmp_path_factory.mktemp("iotdb"))
+            return IoTDBCluster.start(home, properties=properties)
         except ClusterUnavailable as exc:
             _unavailable.append(str(exc))
-    if _unavailable:
-        if os.environ.get("AINODE_REQUIRE_IOTDB") == "1":
-            pytest.fail(f"AINODE_REQUIRE_IOTDB=1 but IoTDB cannot run: {_unavailable[0]}")
-        pytest.skip(f"no IoTDB cluster: {_unavailable[0]}")
+    if os.environ.get("AINODE_REQUIRE_IOTDB") == "1":
+        pytest.fail(f"AINODE_REQUIRE_IOTDB=1 but IoTDB cannot run: {_unavailable[0]}")
+    pytest.skip(f"no IoTDB cluster: {_unavailable[0]}")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    running = start_cluster(tmp_path_factory.mktemp("iotdb"))
     try:
         _load_data(running)
         yield running
@@ -240,7 +244,7 @@ def test_create_model_from_a_folder_in_apaches_format_then_use_and_drop_it(clust
     _, rows = tree(cluster, 'CALL INFERENCE(shift_sql, "SELECT s1 FROM root.AI LIMIT 10", outputLength=2)')
     assert [r[0] for r in rows] == [11.0, 11.0]  # last value 9 + offset 1 (weights) + 1 (module)
     assert "1503: Model [shift_sql] already exists" in tree_error(
-        cluster, f"create model shift_sql using uri \"file:///no/such/folder\"")  # the id is checked first
+        cluster, "create model shift_sql using uri \"file:///no/such/folder\"")  # the id is checked first
     assert "1505: Invalid URI 'file:///no/such/folder'" in tree_error(
         cluster, "create model other_sql using uri \"file:///no/such/folder\"")
     with cluster.tree_session() as session:
@@ -340,3 +344,24 @@ def test_zzz_remove_ainode_then_a_fresh_start_registers_again(cluster, ainode):
         assert [r[0] for r in rows] == [15.0, 15.0]
     finally:
         again.stop()
+
+
+def test_a_cluster_with_thrift_compression(tmp_path):
+    """dn_rpc_thrift_compression_enable: the DataNode and ConfigNode speak the compact protocol to the node."""
+    compressed = start_cluster(tmp_path / "iotdb", {"dn_rpc_thrift_compression_enable": "true",
+                                                    "cn_rpc_thrift_compression_enable": "true"})
+    try:
+        home = make_home(tmp_path, f"ain_seed_config_node={compressed.config_node}\n"
+                                   "ain_thrift_compression_enabled=true\n", name="ainode")
+        node = RunningNode(home, standalone=False)
+        try:
+            _wait(lambda: [r[2] for r in _ainode_rows(compressed)] == ["Running"], "AINode Running (heartbeats)")
+            with compressed.tree_session() as session:
+                session.execute_non_query_statement("insert into root.c.d(time, v) values(1, 1.0)")
+                session.execute_non_query_statement("insert into root.c.d(time, v) values(2, 3.0)")
+            _, rows = tree(compressed, 'CALL INFERENCE(naive_forecaster, "select v from root.c.d", outputLength=2)')
+            assert rows == [[3.0], [3.0]]
+        finally:
+            node.stop()
+    finally:
+        compressed.stop()

@@ -105,17 +105,21 @@ class IoTDBCluster:
     classpath: str
     version: str
     ports: dict[str, int]
+    extra_properties: dict[str, Any] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     # --- starting ------------------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, home: Path | None = None, *, version: str | None = None, timeout: float = 240) -> "IoTDBCluster":
+    def start(cls, home: Path | None = None, *, version: str | None = None, timeout: float = 240,
+              properties: dict[str, Any] | None = None) -> "IoTDBCluster":
+        """Start the cluster; ``properties`` adds to (or overrides) the written iotdb-system.properties."""
         version = version or iotdb_version()
         classpath = resolve_classpath(version)
         home = Path(home or tempfile.mkdtemp(prefix="iotdb-"))
         names = ["cn_internal", "cn_consensus", "dn_rpc", "dn_internal", "dn_mpp", "dn_schema", "dn_data"]
-        cluster = cls(home=home, classpath=classpath, version=version, ports=dict(zip(names, free_ports(len(names)))))
+        cluster = cls(home=home, classpath=classpath, version=version, ports=dict(zip(names, free_ports(len(names)))),
+                      extra_properties=dict(properties or {}))
         try:
             cluster._write_properties()
             cluster._launch(CONFIG_NODE_MAIN, "confignode")
@@ -134,6 +138,11 @@ class IoTDBCluster:
     @property
     def rpc_port(self) -> int:
         return self.ports["dn_rpc"]
+
+    @property
+    def compressed(self) -> bool:
+        """Whether the DataNode speaks Thrift's compact protocol (to clients and to the AINode)."""
+        return str(self.extra_properties.get("dn_rpc_thrift_compression_enable", "false")).lower() == "true"
 
     def _write_properties(self) -> None:
         conf = self.home / "conf"
@@ -159,6 +168,7 @@ class IoTDBCluster:
             "dn_tracing_dir": data / "datanode/tracing", "dn_sync_dir": data / "datanode/sync",
             "trusted_uri_pattern": ".*",  # CREATE MODEL ... USING URI reads temp folders in the tests
         }
+        properties.update(self.extra_properties)
         text = "".join(f"{key}={value}\n" for key, value in properties.items())
         (conf / "iotdb-system.properties").write_text(text)
 
@@ -217,7 +227,7 @@ class IoTDBCluster:
         from iotdb.Session import Session
 
         session = Session("127.0.0.1", self.rpc_port, "root", "root", zone_id="UTC")
-        session.open(False)
+        session.open(self.compressed)
         try:
             yield session
         finally:
@@ -228,7 +238,8 @@ class IoTDBCluster:
         from iotdb.table_session import TableSession, TableSessionConfig
 
         session = TableSession(TableSessionConfig(node_urls=[f"127.0.0.1:{self.rpc_port}"], username="root",
-                                                  password="root", database=database, time_zone="UTC"))
+                                                  password="root", database=database, time_zone="UTC",
+                                                  enable_compression=self.compressed))
         try:
             yield session
         finally:
