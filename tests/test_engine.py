@@ -122,6 +122,35 @@ def test_an_expired_request_fails_and_the_worker_moves_on(client):
     assert served.shape == (2, 1)
 
 
+def test_a_batch_failing_after_its_callers_gave_up_leaves_the_model_serving(client):
+    with pytest.raises(AINodeRequestError) as error:
+        client.forecast("slow_model", np.ones(8), output_length=2, sleep=0.5, fail=1, timeout_ms=100)
+    assert "did not answer within 100 ms" in str(error.value)
+    time.sleep(0.7)  # the call fails after its caller left
+    served = client.forecast("slow_model", np.ones(8), output_length=2, sleep=0, timeout_ms=5000)
+    assert served.shape == (2, 1)
+
+
+def test_a_bad_request_fails_alone_among_concurrent_good_ones(node):
+    """16 good and 4 bad clients at once: the model refuses any call holding a bad input, so batched
+    together every request would fail; split, each good one gets its answer and each bad one its own error."""
+    def call(index: int) -> tuple[int, object]:
+        values = np.arange(5.0) + index if index % 5 else -np.arange(1.0, 6.0)  # every fifth is bad
+        with AINodeClient("127.0.0.1", node.port) as client:
+            try:
+                return 200, client.forecast("picky_model", values, output_length=2).iloc[:, 0].tolist()
+            except AINodeRequestError as exc:
+                return exc.code, str(exc)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(call, range(20)))
+    for index, (code, answer) in enumerate(results):
+        if index % 5:
+            assert (code, answer) == (200, [4.0 + index] * 2)
+        else:
+            assert code == 1599 and "input 0 starts with a negative value" in answer
+
+
 def test_bad_timeout_option_is_a_1599(client):
     with pytest.raises(AINodeRequestError) as error:
         client.forecast("sized_a", np.ones(8), output_length=2, timeout_ms="soon")

@@ -3,6 +3,11 @@
 Dynamic batching with the two knobs Triton made familiar: a request waits at most ``max_delay`` for company,
 and a batch holds at most ``max_batch_size`` requests (counted in input series). Requests whose deadline has
 passed are dropped before the call, so an expired request never costs model time.
+
+A request can only hurt itself: a batch whose model call fails is split in halves and each half run again,
+down to single requests, so only the requests that fail alone get an error (their own); the others get their
+answers. Settling a request whose caller gave up is a no-op, and nothing that goes wrong in one batch ends
+the worker's thread.
 """
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ import logging
 import queue
 import threading
 import time
-from typing import Callable
+from concurrent.futures import Future, InvalidStateError
+from typing import Any, Callable
 
 from ainode_core.errors import AINodeError, InferenceInternalError, InferenceOverloadError
 from ainode_core.inference.events import InferenceEvent
@@ -20,6 +26,19 @@ from ainode_core.pipelines.base import Pipeline
 log = logging.getLogger(__name__)
 
 _STOP = object()
+
+
+def _settle(future: Future, *, result: Any = None, error: BaseException | None = None) -> None:
+    """Answer a waiting caller; one that timed out and cancelled, or was already answered, is left alone."""
+    if future.done():
+        return
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    except InvalidStateError:  # cancelled between the check and the call
+        pass
 
 
 class ModelWorker:
@@ -106,48 +125,66 @@ class ModelWorker:
                     close()
                 return
             assert isinstance(item, InferenceRequest)
-            batch = [r for r in self._collect(item) if not r.future.cancelled()]
-            live = []
-            for request in batch:
-                if request.expired:
-                    request.future.set_exception(InferenceOverloadError(
-                        f"Request for model {self.model_id} expired in the queue before it ran; "
-                        "raise timeout_ms or reduce the load"))
-                else:
-                    live.append(request)
-            if live:
-                self._run(live)
+            try:
+                self._serve(self._collect(item))
+            except Exception:  # a bug here must not end the thread: every later request would wait in vain
+                log.exception("model %s: serving a batch failed; the worker carries on", self.model_id)
 
-    def _run(self, batch: list[InferenceRequest]) -> None:
+    def _live(self, batch: list[InferenceRequest]) -> list[InferenceRequest]:
+        """The requests still worth running: not given up, not past their deadline (those fail here)."""
+        live = []
+        for request in batch:
+            if request.future.done():
+                continue
+            if request.expired:
+                _settle(request.future, error=InferenceOverloadError(
+                    f"Request for model {self.model_id} expired in the queue before it ran; "
+                    "raise timeout_ms or reduce the load"))
+            else:
+                live.append(request)
+        return live
+
+    def _serve(self, batch: list[InferenceRequest]) -> None:
+        """Run the batch; if the model call fails, run each half again, so a bad request fails alone."""
+        live = self._live(batch)
+        if not live:
+            return
+        failure = self._run(live)
+        if failure is None:
+            return
+        if len(live) == 1:
+            _settle(live[0].future, error=failure)
+            return
+        middle = len(live) // 2
+        self._serve(live[:middle])
+        self._serve(live[middle:])
+
+    def _run(self, batch: list[InferenceRequest]) -> AINodeError | None:
+        """One model call for the batch: answers its callers, or returns the failure (callers unanswered)."""
         started = time.monotonic()
         inputs = [series for request in batch for series in request.inputs]
         options = dict(batch[0].options)
-        error = ""
+        failure: AINodeError | None = None
         try:
             outputs = self.pipeline.run(inputs, **options)
             if len(outputs) != len(inputs):
                 raise InferenceInternalError(
                     f"Model {self.model_id} returned {len(outputs)} outputs for {len(inputs)} inputs")
         except AINodeError as exc:
-            error = exc.message
-            for request in batch:
-                request.future.set_exception(exc)
+            failure = exc
         except Exception as exc:  # a model bug fails its own requests, never the node
             log.exception("model %s failed", self.model_id)
-            error = f"{type(exc).__name__}: {exc}"
-            failure = InferenceInternalError(f"Model {self.model_id} failed: {error}")
-            for request in batch:
-                request.future.set_exception(failure)
+            failure = InferenceInternalError(f"Model {self.model_id} failed: {type(exc).__name__}: {exc}")
         else:
             offset = 0
             for request in batch:
                 count = len(request.inputs)
-                if not request.future.cancelled():
-                    request.future.set_result(outputs[offset:offset + count])
+                _settle(request.future, result=outputs[offset:offset + count])
                 offset += count
         finished = time.monotonic()
         self._on_event(InferenceEvent(
             model_id=self.model_id, device_id=self.device_id, batch_size=len(inputs),
             queue_wait_seconds=started - min(r.enqueued_at for r in batch),
-            compute_seconds=finished - started, ok=not error, error=error,
+            compute_seconds=finished - started, ok=failure is None, error=failure.message if failure else "",
         ))
+        return failure

@@ -7,6 +7,7 @@ TEST_PLUGIN = '''
 import time
 import numpy as np
 from ainode_core import hookimpl, ModelTypeSpec, BuiltinModel
+from ainode_core.errors import InvalidInferenceConfigError
 from ainode_core.pipelines import ForecastPipeline, AnomalyDetectionPipeline
 
 
@@ -27,9 +28,24 @@ class LastValuePipeline(ForecastPipeline):
 
 
 class SlowPipeline(ForecastPipeline):
+    """Sleeps ``sleep`` seconds, then answers zeros (or, with ``fail=1``, fails)."""
+
     def forecast(self, inputs, **kw):
         time.sleep(float(kw.get("sleep", 2)))
+        if str(kw.get("fail", "0")) == "1":
+            raise RuntimeError("failed after sleeping")
         return [np.zeros((item["targets"].shape[0], kw["output_length"])) for item in inputs]
+
+
+class PickyPipeline(ForecastPipeline):
+    """Refuses a whole call when any input starts with a negative value (as a model that validates its batch
+    would), naming the input by its position in the call; otherwise repeats each last value."""
+
+    def forecast(self, inputs, **kw):
+        for index, item in enumerate(inputs):
+            if item["targets"][0, 0] < 0:
+                raise InvalidInferenceConfigError(f"input {index} starts with a negative value")
+        return [np.repeat(item["targets"][:, -1:], kw["output_length"], axis=1) for item in inputs]
 
 
 class CrashPipeline(ForecastPipeline):
@@ -57,6 +73,7 @@ def ainode_register_model_types():
     return [
         ModelTypeSpec("lastvalue", LastValuePipeline, builtin_models=(BuiltinModel("last_value"),)),
         ModelTypeSpec("slowtype", SlowPipeline, builtin_models=(BuiltinModel("slow_model"),)),
+        ModelTypeSpec("pickytype", PickyPipeline, builtin_models=(BuiltinModel("picky_model"),)),
         ModelTypeSpec("crashtype", CrashPipeline, builtin_models=(BuiltinModel("crash_model"),)),
         ModelTypeSpec("killertype", ProcessKillerPipeline, builtin_models=(BuiltinModel("process_killer"),)),
         ModelTypeSpec("nanflag", NanFlagPipeline, tasks=("anomaly_detection",),
