@@ -126,6 +126,8 @@ class Settings:
     ain_inference_max_batch_size: int = _setting(64, _positive_int, "most requests merged into one model call")
     ain_inference_max_output_length: int = _setting(2880, _positive_int, "largest output_length accepted")
     ain_inference_timeout_in_ms: int = _setting(60000, _positive_int, "default deadline of a request")
+    ain_inference_hung_call_grace_in_ms: int = _setting(
+        5000, _positive_int, "a model call this long past all its callers' deadlines is abandoned (hung model)")
     ain_inference_max_queue_size: int = _setting(1024, _positive_int, "queued requests per model before 1521")
     ain_inference_memory_usage_ratio: float = _setting(0.4, _ratio)
     ain_inference_extra_memory_ratio: float = _setting(1.2, _at_least_one)

@@ -74,8 +74,9 @@ def run_node(settings: Settings, *, standalone: bool, ready: threading.Event | N
     while not stop.wait(0.5):
         pass
     log.info("stopping: finishing in-flight requests")
+    server.stop_accepting()
+    node.shutdown()  # in-flight model calls finish within seconds; a hung one is abandoned and its callers told
     server.stop(timeout=5)
-    node.shutdown()
     if membership is not None:
         membership.close()
     try:

@@ -184,3 +184,34 @@ def test_with_process_isolation_a_model_that_kills_its_process_fails_only_its_re
         second_pid = client.forecast("process_killer", values, output_length=2).to_numpy()[0, 0]
         assert second_pid not in (first_pid, isolated_node.process.pid)
     assert isolated_node.process.poll() is None
+
+
+@pytest.mark.parametrize("isolation", ["thread", "process"])
+def test_a_hung_model_is_abandoned_and_serves_again_and_the_node_still_stops_at_once(tmp_path, isolation):
+    node = start_node(tmp_path, f"ain_inference_isolation={isolation}\nain_inference_hung_call_grace_in_ms=300\n")
+    try:
+        with AINodeClient("127.0.0.1", node.port) as client:
+            with pytest.raises(AINodeRequestError) as error:
+                client.forecast("hang_model", np.ones(4), output_length=2, hang=1, timeout_ms=300)
+            assert error.value.code == 1599 and "did not answer within 300 ms" in str(error.value)
+            started = time.monotonic()
+            served = client.forecast("hang_model", np.ones(4), output_length=2, timeout_ms=10000)
+            assert served.iloc[:, 0].tolist() == [7.0, 7.0]
+            assert time.monotonic() - started < 5  # deadline 0.3 s + grace 0.3 s + a check, plus a restart
+            reason = client.models("hang_model")["Reason"].iloc[0]
+            assert ("replaced" if isolation == "thread" else "restarted") in reason and "past its callers'" in reason
+
+        def hang_until_stopped() -> None:  # a call in progress when the node is told to stop
+            with AINodeClient("127.0.0.1", node.port) as other, pytest.raises(Exception):
+                other.forecast("hang_model", np.ones(4), output_length=2, hang=1, timeout_ms=60000)
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(hang_until_stopped)
+            time.sleep(0.5)
+            stopping = time.monotonic()
+            assert node.stop() == 0
+            assert time.monotonic() - stopping < 5  # SIGTERM does not wait for the hung call
+            pending.result(timeout=10)
+    finally:
+        if node.process.poll() is None:
+            node.stop()

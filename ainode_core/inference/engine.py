@@ -3,7 +3,10 @@
 A model, once used, stays resident as an on-demand instance on the default device (evicted LRU when the
 memory budget is exceeded). LOAD MODEL places explicit instances on devices (see :mod:`placement`).
 Each instance has a :class:`ModelWorker` thread that batches requests; callers wait on a future with a
-deadline, so nothing here can hang a Thrift worker.
+deadline, so nothing here can hang a Thrift worker. A supervisor thread watches the workers: a model call that
+runs ``ain_inference_hung_call_grace_in_ms`` past every one of its callers' deadlines is abandoned (an isolated
+model's process is killed and restarted; an in-process instance is replaced by a fresh one that takes over its
+queue), and the model's reason in SHOW MODELS says so.
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from ainode_core.records import DeviceInfo
 log = logging.getLogger(__name__)
 
 NODE_OPTIONS = frozenset({"timeout_ms", "device"})
+SUPERVISE_INTERVAL_SECONDS = 0.25
 
 
 def measured_size_bytes(pipeline: Any) -> int:
@@ -76,6 +80,9 @@ class InferenceEngine:
         self._instances: OrderedDict[str, list[Instance]] = OrderedDict()
         self._round_robin: dict[str, int] = {}
         self.load_count: dict[str, int] = {}
+        self._stopping = threading.Event()
+        self._supervisor = threading.Thread(target=self._supervise_loop, name="engine-supervisor", daemon=True)
+        self._supervisor.start()
 
     # --- devices -----------------------------------------------------------------------------------------
 
@@ -181,8 +188,7 @@ class InferenceEngine:
     def drop_instances(self, model_id: str) -> None:
         with self._lock:
             instances = self._instances.pop(model_id, [])
-        for instance in instances:
-            instance.worker.stop(wait=True)
+        _stop_all(instances)
 
     def loaded(self) -> dict[str, dict[str, int]]:
         """device id → model id → instance count (on-demand instances included)."""
@@ -201,7 +207,7 @@ class InferenceEngine:
         for instance in current[count:]:
             with self._lock:
                 self._instances[model_id].remove(instance)
-            instance.worker.stop(wait=True)
+        _stop_all(current[count:])
         for instance in current[:count]:
             instance.explicit = True
         for _ in range(count - len(current)):
@@ -216,8 +222,7 @@ class InferenceEngine:
             self._instances[model_id] = [i for i in instances if i.device.device_id != device_id]
             if not self._instances[model_id]:
                 del self._instances[model_id]
-        for instance in gone:
-            instance.worker.stop(wait=True)
+        _stop_all(gone)
 
     def instance_size(self, model_id: str) -> int | None:
         with self._lock:
@@ -247,17 +252,97 @@ class InferenceEngine:
                          key=lambda i: i.worker.queue_depth)
         request = InferenceRequest(inputs=inputs, options=options, deadline=time.monotonic() + timeout)
         self.plugins.notify("ainode_before_inference", model_id=model_id, batch_size=len(inputs), options=options)
-        ordered[0].worker.submit(request)
+        worker = ordered[0].worker
+        worker.submit(request)
         try:
             return request.future.result(timeout=timeout)
         except FutureTimeout:
             request.future.cancel()
+            busy = worker.busy_seconds()
+            if busy > timeout:  # not the load: one call has been running longer than this whole request
+                raise InferenceOverloadError(
+                    f"Model {model_id} did not answer within {timeout * 1000:.0f} ms: it has been running one "
+                    f"call for {busy:.1f} s (a slow or hung model); a call that runs "
+                    f"{self.settings.ain_inference_hung_call_grace_in_ms} ms past its callers' deadlines is "
+                    "abandoned and the model restarted") from None
             raise InferenceOverloadError(
                 f"Model {model_id} did not answer within {timeout * 1000:.0f} ms; raise the option timeout_ms "
                 "or ain_inference_timeout_in_ms, or reduce the load") from None
 
-    def shutdown(self) -> None:
+    # --- supervision -------------------------------------------------------------------------------------
+
+    def _supervise_loop(self) -> None:
+        while not self._stopping.wait(SUPERVISE_INTERVAL_SECONDS):
+            try:
+                self.supervise()
+            except Exception:  # the supervisor must outlive any one bad check
+                log.exception("supervising model instances failed")
+
+    def supervise(self) -> None:
+        """Abandon every model call that runs past all its callers' deadlines by more than the grace."""
+        grace = self.settings.ain_inference_hung_call_grace_in_ms / 1000
         with self._lock:
-            model_ids = list(self._instances)
-        for model_id in model_ids:
-            self.drop_instances(model_id)
+            instances = [instance for items in self._instances.values() for instance in items]
+        for instance in instances:
+            overdue = instance.worker.overdue_seconds()
+            if overdue <= grace:
+                continue
+            what = f"a call ran {overdue:.1f} s past its callers' deadlines"
+            kill = getattr(instance.worker.pipeline, "kill", None)
+            if callable(kill):
+                log.warning("model %s on %s: %s; killing its process", instance.model_id,
+                            instance.device.device_id, what)
+                kill(f"was killed: {what}")
+                self._note(instance.model_id, f"worker process on {instance.device.device_id} restarted: {what}")
+            else:
+                self._replace(instance, what)
+
+    def _replace(self, stuck: Instance, what: str) -> None:
+        """A fresh instance takes the stuck one's place and its queue; the stuck thread is left to end."""
+        model_id = stuck.model_id
+        log.warning("model %s on %s: %s; replacing the instance", model_id, stuck.device.device_id, what)
+        try:
+            fresh: Instance | None = self._new_instance(model_id, stuck.device, stuck.explicit)
+        except AINodeError as exc:
+            log.warning("model %s: no replacement instance: %s", model_id, exc.message)
+            fresh = None
+        with self._lock:
+            items = self._instances.get(model_id, [])
+            if stuck not in items:  # dropped or unloaded meanwhile
+                if fresh is not None:
+                    fresh.worker.stop(wait=False)
+                return
+            if fresh is not None:
+                items[items.index(stuck)] = fresh
+            else:
+                items.remove(stuck)
+                if not items:
+                    del self._instances[model_id]
+        for request in stuck.worker.abandon():
+            if fresh is not None:
+                fresh.worker.submit(request)
+            else:
+                request.future.set_exception(ModelNotReadyError(f"Model {model_id} could not be restarted"))
+        self._note(model_id, f"instance on {stuck.device.device_id} replaced: {what}")
+
+    def _note(self, model_id: str, text: str) -> None:
+        try:
+            self.catalog.update(model_id, reason=f"{time.strftime('%H:%M:%S')} {text}")
+        except AINodeError:
+            pass  # dropped meanwhile
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            instances = [instance for items in self._instances.values() for instance in items]
+            self._instances.clear()
+        _stop_all(instances)
+
+
+def _stop_all(instances: list[Instance], timeout: float = 3.0) -> None:
+    """Stop the workers together, within ``timeout`` in all: a hung call is abandoned, not waited for."""
+    for instance in instances:
+        instance.worker.stop(wait=False)
+    deadline = time.monotonic() + timeout
+    for instance in instances:
+        instance.worker.join(max(0.0, deadline - time.monotonic()))

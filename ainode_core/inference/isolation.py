@@ -73,6 +73,7 @@ class ProcessPipeline:
         self._connection: Connection | None = None
         self.size_bytes = 0
         self.starts = 0
+        self._kill_reason = ""
         self._start()  # fail LOAD / the first request now if the model cannot be built
 
     def _start(self) -> None:
@@ -104,9 +105,10 @@ class ProcessPipeline:
                 reply = self._connection.recv()
             except (EOFError, OSError, BrokenPipeError):
                 code = self._stop()
+                reason, self._kill_reason = self._kill_reason, ""
                 raise InferenceInternalError(
-                    f"Model {self.model_info.model_id}: its worker process died (exit code {code}) while "
-                    "running this request; the next request starts a new one") from None
+                    f"Model {self.model_info.model_id}: its worker process {reason or f'died (exit code {code})'} "
+                    "while running this request; the next request starts a new one") from None
         if reply[0] == "error":
             raise _error(reply[1], reply[2])
         return reply[1]
@@ -127,3 +129,11 @@ class ProcessPipeline:
     def close(self) -> None:
         with self._lock:
             self._stop()
+
+    def kill(self, reason: str) -> None:
+        """End the child now, even in the middle of a call (which then fails with ``reason``): a hung model
+        gives its device and memory back, and the next request starts a fresh child."""
+        process = self._process
+        if process is not None and process.is_alive():
+            self._kill_reason = reason
+            process.kill()

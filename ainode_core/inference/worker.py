@@ -7,7 +7,8 @@ passed are dropped before the call, so an expired request never costs model time
 A request can only hurt itself: a batch whose model call fails is split in halves and each half run again,
 down to single requests, so only the requests that fail alone get an error (their own); the others get their
 answers. Settling a request whose caller gave up is a no-op, and nothing that goes wrong in one batch ends
-the worker's thread.
+the worker's thread. The worker reports how long its current model call has run past the latest deadline of
+the requests in it (:meth:`ModelWorker.overdue_seconds`), so the engine's supervisor can abandon a hung call.
 """
 from __future__ import annotations
 
@@ -62,6 +63,10 @@ class ModelWorker:
         self._on_event = on_event
         self._held_back: InferenceRequest | None = None
         self._last_batch_requests = 1
+        self._call_deadline: float | None = None  # the latest caller deadline of the call in progress
+        self._call_started: float | None = None
+        self._in_call: list[InferenceRequest] = []
+        self.abandoned = False
         self._thread = threading.Thread(target=self._loop, name=f"model-{model_id}-{device_id}", daemon=True)
         self._thread.start()
 
@@ -78,10 +83,52 @@ class ModelWorker:
                 "retry later, LOAD MODEL to more devices, or raise ain_inference_max_queue_size"
             ) from None
 
-    def stop(self, wait: bool = True) -> None:
+    def stop(self, wait: bool = True, timeout: float = 5.0) -> bool:
+        """Stop after the call in progress; with ``wait``, wait at most ``timeout`` seconds (see :meth:`join`)."""
         self._queue.put(_STOP)
-        if wait:
-            self._thread.join(timeout=30)
+        return self.join(timeout) if wait else True
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the thread to end. False if it is still in a call then (a hung model): the worker is
+        abandoned, an isolated model's process is killed, and the thread ends when (if) the call returns."""
+        self._thread.join(timeout=timeout)
+        if not self._thread.is_alive():
+            return True
+        stopped = InferenceInternalError(
+            f"Model {self.model_id} was stopped (unloaded, dropped or node shutdown) while a call was still running")
+        for request in self._in_call + self.abandon():
+            _settle(request.future, error=stopped)  # their callers need not wait out their deadlines
+        kill = getattr(self.pipeline, "kill", None)
+        if callable(kill):
+            kill("was stopped while this call was still running")
+        return False
+
+    def overdue_seconds(self, now: float | None = None) -> float:
+        """How long the model call in progress has run past every one of its callers' deadlines (0: none)."""
+        deadline = self._call_deadline
+        if deadline is None:
+            return 0.0
+        return max(0.0, (time.monotonic() if now is None else now) - deadline)
+
+    def busy_seconds(self) -> float:
+        started = self._call_started
+        return 0.0 if started is None else time.monotonic() - started
+
+    def abandon(self) -> list[InferenceRequest]:
+        """Give up on this worker (its call hung): it takes no more requests and ends after that call. Returns
+        the requests still queued, for another instance to serve."""
+        self.abandoned = True
+        pending = [self._held_back] if self._held_back is not None else []
+        self._held_back = None
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, InferenceRequest):
+                pending.append(item)
+        self._queue.put(_STOP)
+        return pending
 
     # --- the loop ----------------------------------------------------------------------------------------
 
@@ -117,7 +164,7 @@ class ModelWorker:
         return batch
 
     def _loop(self) -> None:
-        while True:
+        while not self.abandoned:
             item = self._next(timeout=None)
             if item is _STOP:
                 close = getattr(self.pipeline, "close", None)
@@ -147,7 +194,7 @@ class ModelWorker:
     def _serve(self, batch: list[InferenceRequest]) -> None:
         """Run the batch; if the model call fails, run each half again, so a bad request fails alone."""
         live = self._live(batch)
-        if not live:
+        if not live or self.abandoned:
             return
         failure = self._run(live)
         if failure is None:
@@ -165,6 +212,8 @@ class ModelWorker:
         inputs = [series for request in batch for series in request.inputs]
         options = dict(batch[0].options)
         failure: AINodeError | None = None
+        self._call_started, self._call_deadline = started, max(r.deadline for r in batch)
+        self._in_call = batch
         try:
             outputs = self.pipeline.run(inputs, **options)
             if len(outputs) != len(inputs):
@@ -181,6 +230,9 @@ class ModelWorker:
                 count = len(request.inputs)
                 _settle(request.future, result=outputs[offset:offset + count])
                 offset += count
+        finally:
+            self._call_started = self._call_deadline = None
+            self._in_call = []
         finished = time.monotonic()
         self._on_event(InferenceEvent(
             model_id=self.model_id, device_id=self.device_id, batch_size=len(inputs),

@@ -81,13 +81,16 @@ class ThriftServer:
             with self._lock:
                 self._connections.discard(threading.current_thread())
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop accepting; let in-flight calls finish (bounded), then close."""
+    def stop_accepting(self) -> None:
         self._stopping.set()
         try:
             self.socket.close()
         except Exception:
             pass
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting; let in-flight calls finish (bounded), then close."""
+        self.stop_accepting()
         with self._lock:
             connections = list(self._connections)
         for thread in connections:

@@ -37,6 +37,15 @@ class SlowPipeline(ForecastPipeline):
         return [np.zeros((item["targets"].shape[0], kw["output_length"])) for item in inputs]
 
 
+class HangPipeline(ForecastPipeline):
+    """With option hang=1 never comes back (for ten minutes), like a model stuck in native code."""
+
+    def forecast(self, inputs, **kw):
+        if str(kw.get("hang", "0")) == "1":
+            time.sleep(600)
+        return [np.full((item["targets"].shape[0], kw["output_length"]), 7.0) for item in inputs]
+
+
 class PickyPipeline(ForecastPipeline):
     """Refuses a whole call when any input starts with a negative value (as a model that validates its batch
     would), naming the input by its position in the call; otherwise repeats each last value."""
@@ -74,6 +83,7 @@ def ainode_register_model_types():
         ModelTypeSpec("lastvalue", LastValuePipeline, builtin_models=(BuiltinModel("last_value"),)),
         ModelTypeSpec("slowtype", SlowPipeline, builtin_models=(BuiltinModel("slow_model"),)),
         ModelTypeSpec("pickytype", PickyPipeline, builtin_models=(BuiltinModel("picky_model"),)),
+        ModelTypeSpec("hangtype", HangPipeline, builtin_models=(BuiltinModel("hang_model"),)),
         ModelTypeSpec("crashtype", CrashPipeline, builtin_models=(BuiltinModel("crash_model"),)),
         ModelTypeSpec("killertype", ProcessKillerPipeline, builtin_models=(BuiltinModel("process_killer"),)),
         ModelTypeSpec("nanflag", NanFlagPipeline, tasks=("anomaly_detection",),
