@@ -151,6 +151,31 @@ def test_a_bad_request_fails_alone_among_concurrent_good_ones(node):
             assert code == 1599 and "input 0 starts with a negative value" in answer
 
 
+def test_a_bad_request_fails_at_once_while_the_model_is_busy(node):
+    """Checked alone in the caller's thread: it does not wait behind a slow call to learn it cannot run."""
+    def slow_call() -> None:
+        with AINodeClient("127.0.0.1", node.port) as other:
+            other.forecast("slow_model", np.ones(8), output_length=2, sleep=2)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        busy = pool.submit(slow_call)
+        time.sleep(0.3)
+        with AINodeClient("127.0.0.1", node.port) as client:
+            started = time.monotonic()
+            with pytest.raises(AINodeRequestError) as error:
+                client.forecast("slow_model", np.ones(8), output_length=2, sleep=0,
+                                future_covariates={"temp": np.ones(2)})  # future names must be past names
+            assert time.monotonic() - started < 1.0
+        busy.result()
+    assert error.value.code == 1599 and "temp" in str(error.value)
+
+
+def test_a_series_too_short_for_sktime_fails_alone_and_at_once(node):
+    with AINodeClient("127.0.0.1", node.port) as client, pytest.raises(AINodeRequestError) as error:
+        client.forecast("holtwinters", np.arange(3.0), output_length=2)
+    assert error.value.code == 1599 and "input 0" in str(error.value)
+
+
 def test_bad_timeout_option_is_a_1599(client):
     with pytest.raises(AINodeRequestError) as error:
         client.forecast("sized_a", np.ones(8), output_length=2, timeout_ms="soon")

@@ -253,6 +253,7 @@ class InferenceEngine:
         request = InferenceRequest(inputs=inputs, options=options, deadline=time.monotonic() + timeout)
         self.plugins.notify("ainode_before_inference", model_id=model_id, batch_size=len(inputs), options=options)
         worker = ordered[0].worker
+        self._check_alone(worker.pipeline, inputs, options)
         worker.submit(request)
         try:
             return request.future.result(timeout=timeout)
@@ -268,6 +269,19 @@ class InferenceEngine:
             raise InferenceOverloadError(
                 f"Model {model_id} did not answer within {timeout * 1000:.0f} ms; raise the option timeout_ms "
                 "or ain_inference_timeout_in_ms, or reduce the load") from None
+
+    def _check_alone(self, pipeline: Any, inputs: list[dict[str, Any]], options: dict[str, Any]) -> None:
+        """The pipeline's own checks on this request alone, before it can share a batch with others (an
+        isolated pipeline lives in another process: its checks run there, and a failing batch is split)."""
+        check = getattr(pipeline, "check", None)
+        if not callable(check):
+            return
+        try:
+            check(inputs, **options)
+        except AINodeError:
+            raise
+        except Exception:  # a bug in a plugin's check: the model call reports what is wrong
+            log.debug("model %s: check failed unexpectedly", pipeline.model_info.model_id, exc_info=True)
 
     # --- supervision -------------------------------------------------------------------------------------
 

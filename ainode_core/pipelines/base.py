@@ -61,8 +61,15 @@ class Pipeline(ABC):
     def config(self) -> Mapping[str, Any]:
         return self.model_info.config
 
-    def preprocess(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+    def check(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+        """One request's inputs checked on their own, in the caller's thread, before they join a batch: a
+        request that cannot run fails at once and alone, with a message about its own input. Returns the
+        validated inputs. The base pipelines check shapes, covariates and lengths; a plugin adds its own rules
+        (call ``super().check``). ``preprocess`` checks again, for callers that run the pipeline directly."""
         return validate_target_inputs(inputs)
+
+    def preprocess(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+        return self.check(inputs, **infer_kwargs)
 
     def postprocess(self, outputs: Sequence[Any], **infer_kwargs: Any) -> list[np.ndarray]:
         return [np.asarray(_to_numpy(out), dtype=np.float64) for out in outputs]
@@ -83,7 +90,7 @@ class ForecastPipeline(Pipeline):
 
     task = "forecast"
 
-    def preprocess(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+    def check(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
         return validate_forecast_inputs(inputs, infer_kwargs.get("output_length"))
 
     @abstractmethod
@@ -121,8 +128,8 @@ class AnomalyDetectionPipeline(Pipeline):
     def detect(self, inputs: list[SeriesInput], **infer_kwargs: Any) -> Sequence[Any]:
         """Return one ``[C, L]`` array per input: a label or a 0/1 flag for every input row."""
 
-    def preprocess(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
-        prepared = super().preprocess(inputs, **infer_kwargs)
+    def check(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+        prepared = super().check(inputs, **infer_kwargs)
         rows = infer_kwargs.get("output_length")
         for index, item in enumerate(prepared):
             length = item["targets"].shape[-1]

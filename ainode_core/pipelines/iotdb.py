@@ -26,7 +26,7 @@ import torch
 
 from ainode_core.errors import InferenceInternalError, ModelNotReadyError
 from ainode_core.pipelines.base import ModelInfo, Pipeline, SeriesInput, check_forecast_outputs
-from ainode_core.pipelines.validation import validate_forecast_inputs, validate_target_inputs
+from ainode_core.pipelines.validation import validate_forecast_inputs
 
 __all__ = ["BasicPipeline", "ForecastPipeline", "ClassificationPipeline", "InferenceModelInternalException",
            "Logger", "ModelInfo"]
@@ -118,8 +118,11 @@ class ForecastPipeline(BasicPipeline):
     def _infer(self, inputs: Any, **infer_kwargs: Any) -> Sequence[Any]:
         return self.forecast(inputs, **infer_kwargs)
 
+    def check(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+        return validate_forecast_inputs(inputs, infer_kwargs.get("output_length"))
+
     def run(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[np.ndarray]:
-        checked = validate_forecast_inputs(inputs, infer_kwargs.get("output_length"))
+        checked = self.check(inputs, **infer_kwargs)
         results: list[np.ndarray] = [np.empty(0)] * len(checked)
         # IoTDB's pipelines stack their inputs, so they are called with one shape at a time.
         for indices in _groups_of_one_shape(checked):
@@ -157,7 +160,7 @@ class ClassificationPipeline(BasicPipeline):
         return self.classify(inputs, **infer_kwargs)
 
     def run(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[np.ndarray]:
-        checked = validate_target_inputs(inputs)
+        checked = self.check(inputs, **infer_kwargs)
         shapes = {item["targets"].shape for item in checked}
         if len(shapes) != 1:
             raise InferenceInternalError(

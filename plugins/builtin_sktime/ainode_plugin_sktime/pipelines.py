@@ -77,6 +77,16 @@ class _SktimeMixin:
                 f"{where} has values <= 0, but model {self.algorithm.model_id} with these options (multiplicative "
                 "trend/seasonality or Box-Cox) needs strictly positive data; use additive components")
 
+    def check(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+        """The core's checks, then each variate against this model's minimum length and its options."""
+        prepared = super().check(inputs, **infer_kwargs)  # type: ignore[misc]
+        params = self._params(infer_kwargs)
+        min_length, needs = self.algorithm.min_length(params)
+        prepare = prepare_forecast_series if self.algorithm.task == "forecast" else prepare_detection_series
+        for _, _, values, where in self._series(prepared):
+            prepare(values, where, min_length, needs)
+        return prepared
+
     def _estimated_ms(self, lengths: Sequence[int]) -> float:
         return self.algorithm.cost_ms_per_1k_points * sum(lengths) / 1000.0
 

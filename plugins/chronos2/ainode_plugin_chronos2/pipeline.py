@@ -39,8 +39,8 @@ class Chronos2ForecastPipeline(ForecastPipeline):
         """Longest horizon of one forward pass; longer ones are unrolled by chronos (slower, less accurate)."""
         return self.chronos.model_prediction_length
 
-    def preprocess(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
-        prepared = super().preprocess(inputs, **infer_kwargs)
+    def check(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+        prepared = super().check(inputs, **infer_kwargs)
         reject_infinite_values(prepared)
         return prepared
 
