@@ -1,73 +1,73 @@
-"""Serving throughput and latency: the node over Thrift vs the bare model in-process.
+"""Serving throughput and latency: the node over Thrift, loaded like a DataNode would load it, vs the bare model.
 
-    .venv/bin/python bench/serve.py [--requests 128]
+    .venv/bin/python bench/serve.py [--models naive_forecaster,arima,timer_xl,chronos2] [--seconds 8]
+                                    [--clients 1,8,32,128] [--isolation thread[,process]]
 
-Models: `naive_forecaster` (sktime) and a small random-weight Timer-XL (4 layers, hidden 256) placed in the
-node's builtin/timer_xl/ folder. For 1, 8, 32 and 128 concurrent clients sending `--requests` forecasts in
-total (context 512, horizon 96), it prints: served throughput; the bare pipeline called in-process with all the
-work in ONE batch (the ideal; ratio = how close serving gets to it); the bare pipeline called once per
-request, sequentially (ratio = what batching buys); and p50/p99 latency at 1 client vs one bare call.
-
-``--isolation thread,process`` repeats the served columns for a node whose instances run in the node's
-threads (the default) and one whose instances each run in their own process (``ain_inference_isolation``):
-the price of crash isolation, measured.
+Requests: one series of 512 points, horizon 96 (FORECAST as a DataNode sends it). Models: `naive_forecaster`
+and `arima` (sktime), Timer-XL and Chronos-2 at their published sizes (84M, 120M parameters; random weights,
+built here: the hub is out of reach). For each model it prints the bare pipeline called in-process (all
+requests in ONE call: the ideal; one call per request: what batching buys; the p50 of one call), then, for
+1/8/32/128 clients, each a separate process with a persistent connection (`bench/loadgen.py`), the served
+requests/s, p50 and p99 latency, errors, and the ratios: served / ideal, served / one-call-each, and at one
+client the served p50 minus the bare call's p50 (the cost of the node).
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from ainode_core.client import AINodeClient  # noqa: E402
 from ainode_core.models.catalog import ModelCatalog  # noqa: E402
 from ainode_core.plugins import PluginManager  # noqa: E402
+from ainode_core.rpc.tsblock import Column, TsBlock, TSDataType, encode_tsblock  # noqa: E402
 from ainode_core.testing.node import RunningNode, make_home  # noqa: E402
+from bench.loadgen import run_load  # noqa: E402
 
 CONTEXT, HORIZON = 512, 96
+BARE_REQUESTS = 128
 
 
-def make_timer_checkpoint(folder: Path) -> None:
-    import torch
-    from ainode_plugin_timer.timer.configuration import TimerConfig
-    from ainode_plugin_timer.timer.modeling import TimerForPrediction
-
-    torch.manual_seed(0)
-    config = TimerConfig(hidden_size=256, intermediate_size=512, num_hidden_layers=4, num_attention_heads=4)
-    TimerForPrediction(config).save_pretrained(folder, safe_serialization=True)
+def _bench_module(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+def place_real_size_weights(home: Path, models: list[str]) -> None:
+    builtin = home / "data/ainode/models/builtin"
+    if "timer_xl" in models:
+        import torch
+        from ainode_plugin_timer.timer.configuration import TimerConfig
+        from ainode_plugin_timer.timer.modeling import TimerForPrediction
+
+        torch.manual_seed(0)
+        TimerForPrediction(TimerConfig()).save_pretrained(builtin / "timer_xl", safe_serialization=True)
+    if "chronos2" in models:
+        _bench_module("bench_chronos2").save_real_size_model(builtin / "chronos2")
 
 
-def served(port: int, model: str, series: list[np.ndarray], clients: int) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-
-    def worker(chunk: list[np.ndarray]) -> None:
-        with AINodeClient("127.0.0.1", port) as client:
-            for values in chunk:
-                started = time.perf_counter()
-                client.forecast(model, values, output_length=HORIZON)
-                latencies.append(time.perf_counter() - started)
-
-    chunks = [series[i::clients] for i in range(clients)]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(worker, chunks))
-    return len(series) / (time.perf_counter() - started), latencies
+def make_series(count: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    t = np.arange(CONTEXT)
+    return [50 + 8 * np.sin(2 * np.pi * t / 96 + i) + rng.normal(0, 1, CONTEXT) for i in range(count)]
 
 
-def bare_figures(home: Path, model: str, series: list[np.ndarray]) -> tuple[float, float, list[float]]:
-    """(ideal one-batch throughput, sequential throughput, single-call latencies) of the bare pipeline."""
+def payload_of(series: np.ndarray) -> bytes:
+    return encode_tsblock(TsBlock(np.arange(len(series), dtype=np.int64) * 1000, [Column(TSDataType.DOUBLE, series)]))
+
+
+def bare_figures(home: Path, model: str, series: list[np.ndarray]) -> tuple[float, float, float]:
+    """(ideal one-call series/s, one-call-each series/s, p50 ms of one call) of the pipeline in-process."""
     catalog = ModelCatalog(home / "data/ainode/models", PluginManager())
     record = catalog.get(model)
     pipeline = catalog.spec_for(record).pipeline_cls(catalog.model_info(record), device="cpu")
@@ -76,46 +76,48 @@ def bare_figures(home: Path, model: str, series: list[np.ndarray]) -> tuple[floa
     started = time.perf_counter()
     pipeline.run(inputs, output_length=HORIZON)
     ideal = len(inputs) / (time.perf_counter() - started)
-    single: list[float] = []
-    for item in inputs:
+    single = []
+    for item in inputs[:32]:
         started = time.perf_counter()
         pipeline.run([item], output_length=HORIZON)
         single.append(time.perf_counter() - started)
-    return ideal, len(inputs) / sum(single), single
+    return ideal, 1 / statistics.mean(single), statistics.median(single) * 1000
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=128)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default="naive_forecaster,arima,timer_xl,chronos2")
+    parser.add_argument("--clients", default="1,8,32,128")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measuring window per client count")
     parser.add_argument("--isolation", default="thread", help="comma-separated: thread, process")
-    parser.add_argument("--models", default="naive_forecaster,timer_xl")
     args = parser.parse_args()
-    rng = np.random.default_rng(0)
-    series = [np.sin(np.arange(CONTEXT) / 8 + i) + rng.normal(0, 0.1, CONTEXT) for i in range(args.requests)]
+    models = args.models.split(",")
+    series = make_series(BARE_REQUESTS)
+    payload = payload_of(series[0])
     with tempfile.TemporaryDirectory() as root:
         homes = {}
         for isolation in args.isolation.split(","):
             home = make_home(Path(root), f"ain_inference_isolation={isolation}\n", name=isolation)
-            make_timer_checkpoint(home / "data/ainode/models/builtin/timer_xl")
+            place_real_size_weights(home, models)
             homes[isolation] = home
-        for model in args.models.split(","):
-            ideal, sequential, single = bare_figures(next(iter(homes.values())), model, series)
-            print(f"\n{model}: {args.requests} forecasts, context {CONTEXT}, horizon {HORIZON}")
-            print(f"  bare, one batch (ideal): {ideal:8.1f} series/s;  bare, one call each: {sequential:8.1f} series/s;"
-                  f"  bare call p50 {statistics.median(single) * 1000:.1f} ms, p99 {percentile(single, 0.99) * 1000:.1f} ms")
-            print(f"  {'isolation':>9} {'clients':>7} {'served/s':>9} {'vs ideal':>9} {'vs sequential':>14}")
+        for model in models:
+            ideal, one_each, bare_p50 = bare_figures(next(iter(homes.values())), model, series)
+            print(f"\n{model}: context {CONTEXT}, horizon {HORIZON}; bare in-process: one call for "
+                  f"{BARE_REQUESTS} series {ideal:.1f} series/s (ideal), one call each {one_each:.1f}/s, "
+                  f"one call p50 {bare_p50:.1f} ms", flush=True)
+            print(f"  {'isolation':>9} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
+                  f"{'vs ideal':>8} {'vs each':>8}")
             for isolation, home in homes.items():
                 node = RunningNode(home)
                 try:
-                    served(node.port, model, series[:4], 1)  # warm up the node's instance
-                    for clients in (1, 8, 32, 128):
-                        throughput, latencies = served(node.port, model, series, clients)
-                        print(f"  {isolation:>9} {clients:7d} {throughput:9.1f} {throughput / ideal:9.2f} "
-                              f"{throughput / sequential:14.2f}")
-                        if clients == 1:
-                            one_client = latencies
-                    print(f"  {isolation:>9} latency at 1 client: p50 {statistics.median(one_client) * 1000:.1f} ms, "
-                          f"p99 {percentile(one_client, 0.99) * 1000:.1f} ms")
+                    run_load(node.port, model, payload, output_length=HORIZON, clients=2, seconds=2)  # warm up
+                    for clients in map(int, args.clients.split(",")):
+                        result = run_load(node.port, model, payload, output_length=HORIZON, clients=clients,
+                                          seconds=args.seconds)
+                        extra = f"  (node cost at 1 client: {result.p50_ms - bare_p50:+.1f} ms)" if clients == 1 else ""
+                        print(f"  {isolation:>9} {clients:7d} {result.per_second:8.1f} {result.p50_ms:8.1f} "
+                              f"{result.p99_ms:8.1f} {result.errors:6d} {result.per_second / ideal:8.2f} "
+                              f"{result.per_second / one_each:8.2f}{extra}", flush=True)
                 finally:
                     node.stop()
 

@@ -1,0 +1,81 @@
+"""A load generator that behaves like a DataNode's connection pool: each client is its own process holding
+one persistent Thrift connection, sending the same ``forecast`` request back to back for a fixed time.
+
+    result = run_load(port, "naive_forecaster", payload, output_length=96, clients=32, seconds=8)
+    result.per_second, result.p50_ms, result.p99_ms, result.errors
+
+All clients connect first, then start together at one wall-clock instant, so the window measures a steady
+load and not connection set-up. ``payload`` is the TsBlock bytes of the request (encode once in the parent).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+# fork: 128 clients start in well under a second; the children only run thrift, never torch.
+_CONTEXT = multiprocessing.get_context("fork")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    clients: int
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: tuple[float, ...]
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+
+
+def _client(port: int, model_id: str, payload: bytes, output_length: int, options: dict[str, str],
+            start_at: float, stop_at: float, results: Any) -> None:
+    from ainode_core.rpc.connection import connect
+    from ainode_core.rpc.gen.ainode import ttypes as t
+
+    latencies: list[float] = []
+    errors = 0
+    request = t.TForecastReq(modelId=model_id, inputData=payload, outputLength=output_length, options=options)
+    try:
+        with connect("127.0.0.1", port) as client:
+            time.sleep(max(0.0, start_at - time.time()))
+            while time.time() < stop_at:
+                started = time.perf_counter()
+                status = client.forecast(request).status
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += status.code != 200
+    except Exception:  # a refused or dropped connection counts as one error
+        errors += 1
+    results.put((latencies, errors))
+
+
+def run_load(port: int, model_id: str, payload: bytes, *, output_length: int, clients: int, seconds: float,
+             options: dict[str, str] | None = None) -> LoadResult:
+    results = _CONTEXT.Queue()
+    start_at = time.time() + 1.0 + clients * 0.01  # time for every client to connect
+    stop_at = start_at + seconds
+    processes = [_CONTEXT.Process(target=_client, args=(port, model_id, payload, output_length, options or {},
+                                                        start_at, stop_at, results), daemon=True)
+                 for _ in range(clients)]
+    for process in processes:
+        process.start()
+    collected = [results.get(timeout=seconds + 300) for _ in processes]
+    for process in processes:
+        process.join(timeout=10)
+    latencies = tuple(ms for samples, _ in collected for ms in samples)
+    # Requests that finished inside the window; the last one of each client may end a little after it.
+    return LoadResult(clients=clients, requests=len(latencies), errors=sum(e for _, e in collected),
+                      seconds=max(seconds, time.time() - start_at), latencies_ms=latencies)
