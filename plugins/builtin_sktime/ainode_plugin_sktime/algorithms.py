@@ -194,6 +194,29 @@ def _naive_build(params: Params) -> Any:
     return NaiveForecaster(**params)
 
 
+def naive_closed_form(params: Params, values: np.ndarray, steps_skipped: int, horizon: int) -> np.ndarray | None:
+    """What sktime's NaiveForecaster predicts, computed directly (microseconds instead of ~10 ms of pandas):
+    ``last`` (any ``sp``) repeats the last value or the last season; ``mean`` and ``drift`` (``sp`` 1) use the
+    last ``window_length`` values. None for the rest (``mean`` with seasons), which sktime computes.
+    Equality with sktime is tested over random series, options and horizons."""
+    strategy, sp, window = params.get("strategy", "last"), int(params.get("sp", 1)), params.get("window_length")
+    steps = np.arange(steps_skipped + 1, steps_skipped + horizon + 1)
+    if strategy == "last":
+        if sp == 1:
+            return np.full(horizon, values[-1], dtype=np.float64)
+        if len(values) < sp:
+            return None
+        return np.asarray(values[len(values) - sp + (steps - 1) % sp], dtype=np.float64)
+    if sp != 1:
+        return None
+    recent = values if window is None else values[-int(window):]
+    if strategy == "mean":
+        return np.full(horizon, recent.mean(), dtype=np.float64)
+    if strategy == "drift" and len(recent) >= 2:
+        return recent[-1] + (recent[-1] - recent[0]) / (len(recent) - 1) * steps.astype(np.float64)
+    return None
+
+
 def _naive_min_length(params: Params) -> tuple[int, str]:
     window = params.get("window_length") or 1
     if params.get("strategy") == "drift":
@@ -313,7 +336,7 @@ ALGORITHMS: dict[str, Algorithm] = {
                   check=_es_check, needs_positive=_es_needs_positive),
         Algorithm("exponential_smoothing", "forecast", _es_options("exponential_smoothing"), _es_build,
                   _es_min_length, 16.0, check=_es_check, needs_positive=_es_needs_positive),
-        Algorithm("naive_forecaster", "forecast", NAIVE_OPTIONS, _naive_build, _naive_min_length, 8.0,
+        Algorithm("naive_forecaster", "forecast", NAIVE_OPTIONS, _naive_build, _naive_min_length, 0.05,
                   check=_naive_check),
         Algorithm("stl_forecaster", "forecast", STL_OPTIONS, _stl_build, _stl_min_length, 26.0, check=_stl_check),
         Algorithm("gaussian_hmm", "anomaly_detection", _hmm_options("gaussian_hmm", False), _hmm_build(False),
@@ -346,6 +369,10 @@ def forecast_series(model_id: str, params: Params, values: np.ndarray, steps_ski
     import pandas as pd
 
     algorithm = ALGORITHMS[model_id]
+    if model_id == "naive_forecaster":
+        direct = naive_closed_form(params, values, steps_skipped, horizon)
+        if direct is not None:
+            return direct
     fh = np.arange(steps_skipped + 1, steps_skipped + horizon + 1)
     with quiet_estimators():
         try:

@@ -194,3 +194,31 @@ def test_bad_default_in_config_fails_at_load_naming_the_key(sktime_pipeline):
     with pytest.raises(InvalidInferenceConfigError) as caught:
         sktime_pipeline("arima", order=[1, 0])
     assert "order" in caught.value.message and "config.json" in caught.value.message
+
+
+def test_naive_forecaster_computed_directly_equals_sktime_for_every_strategy():
+    """naive_forecaster skips sktime where its answer has a closed form; over random series, options, skipped
+    trailing steps and horizons it must give exactly sktime's numbers."""
+    from ainode_plugin_sktime.algorithms import naive_closed_form
+
+    rng = np.random.default_rng(7)
+    computed = 0
+    for _ in range(200):
+        values = rng.normal(0, 10, int(rng.integers(30, 150))).cumsum() + 50
+        strategy = str(rng.choice(["last", "mean", "drift"]))
+        sp = int(rng.choice([1, 1, 3, 12]))
+        window = None if rng.random() < 0.5 else int(rng.integers(2, 25))
+        if strategy == "last" and window is not None and window < sp:
+            window = None  # sktime refuses a window shorter than a season
+        if strategy == "drift":
+            sp = 1
+        skipped, horizon = int(rng.integers(0, 3)), int(rng.integers(1, 40))
+        direct = naive_closed_form({"strategy": strategy, "sp": sp, "window_length": window}, values, skipped,
+                                   horizon)
+        if direct is None:
+            continue
+        computed += 1
+        expected = direct_forecast(lambda: NaiveForecaster(strategy=strategy, sp=sp, window_length=window),
+                                   values, horizon, first_step=skipped + 1)
+        np.testing.assert_allclose(direct, expected, rtol=1e-12, atol=1e-9)
+    assert computed > 150
