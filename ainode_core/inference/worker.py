@@ -63,6 +63,7 @@ class ModelWorker:
         self._on_event = on_event
         self._held_back: InferenceRequest | None = None
         self._last_batch_requests = 1
+        self._call_seconds = max_delay_seconds  # a running average of one model call's duration
         self._call_deadline: float | None = None  # the latest caller deadline of the call in progress
         self._call_started: float | None = None
         self._in_call: list[InferenceRequest] = []
@@ -142,8 +143,10 @@ class ModelWorker:
         batch, size = [first], len(first.inputs)
         key = first.batch_key()
         # A lone client should not pay the queue delay: wait for company only when the last batch had
-        # some, or others are already queued.
-        delay = self.max_delay if (self._last_batch_requests > 1 or not self._queue.empty()) else 0.0
+        # some, or others are already queued; and never longer than a model call takes, since waiting longer
+        # than the call it would save cannot pay off (a model answering in microseconds batches what is there).
+        waits = self._last_batch_requests > 1 or not self._queue.empty()
+        delay = min(self.max_delay, self._call_seconds) if waits else 0.0
         closes_at = time.monotonic() + delay
         while size < self.max_batch_size:
             remaining = closes_at - time.monotonic()
@@ -234,6 +237,7 @@ class ModelWorker:
             self._call_started = self._call_deadline = None
             self._in_call = []
         finished = time.monotonic()
+        self._call_seconds = 0.8 * self._call_seconds + 0.2 * (finished - started)
         self._on_event(InferenceEvent(
             model_id=self.model_id, device_id=self.device_id, batch_size=len(inputs),
             queue_wait_seconds=started - min(r.enqueued_at for r in batch),
