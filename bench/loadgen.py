@@ -4,8 +4,9 @@ one persistent Thrift connection, sending the same ``forecast`` request back to 
     result = run_load(port, "naive_forecaster", payload, output_length=96, clients=32, seconds=8)
     result.per_second, result.p50_ms, result.p99_ms, result.errors
 
-All clients connect first, then start together at one wall-clock instant, so the window measures a steady
-load and not connection set-up. ``payload`` is the TsBlock bytes of the request (encode once in the parent).
+All clients start and connect first, and only when every one of them is ready does the window begin (on 2 CPUs,
+starting 128 processes takes seconds that would otherwise be measured as the node's), so it measures a steady
+load and not set-up. ``payload`` is the TsBlock bytes of the request (encode once in the parent).
 """
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-# fork: 128 clients start in well under a second; the children only run thrift, never torch.
-_CONTEXT = multiprocessing.get_context("fork")
+# forkserver: clients are forked from a fresh, small server process, not from the caller (which may hold
+# models of hundreds of MB that 128 forked copies would slowly duplicate), and still start in well under a second.
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["ainode_core.rpc.connection", "ainode_core.rpc.gen.ainode.ttypes"])
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class LoadResult:
 
 
 def _client(port: int, model_id: str, payload: bytes, output_length: int, options: dict[str, str],
-            start_at: float, stop_at: float, results: Any) -> None:
+            ready: Any, go: Any, window: Any, results: Any) -> None:
     from ainode_core.rpc.connection import connect
     from ainode_core.rpc.gen.ainode import ttypes as t
 
@@ -51,6 +54,9 @@ def _client(port: int, model_id: str, payload: bytes, output_length: int, option
     request = t.TForecastReq(modelId=model_id, inputData=payload, outputLength=output_length, options=options)
     try:
         with connect("127.0.0.1", port) as client:
+            ready.put(True)
+            go.wait()
+            start_at, stop_at = window[0], window[1]
             time.sleep(max(0.0, start_at - time.time()))
             while time.time() < stop_at:
                 started = time.perf_counter()
@@ -59,19 +65,24 @@ def _client(port: int, model_id: str, payload: bytes, output_length: int, option
                 errors += status.code != 200
     except Exception:  # a refused or dropped connection counts as one error
         errors += 1
+        ready.put(False)
     results.put((latencies, errors))
 
 
 def run_load(port: int, model_id: str, payload: bytes, *, output_length: int, clients: int, seconds: float,
              options: dict[str, str] | None = None) -> LoadResult:
-    results = _CONTEXT.Queue()
-    start_at = time.time() + 1.0 + clients * 0.01  # time for every client to connect
-    stop_at = start_at + seconds
+    results, ready, go = _CONTEXT.Queue(), _CONTEXT.Queue(), _CONTEXT.Event()
+    window = _CONTEXT.Array("d", 2)
     processes = [_CONTEXT.Process(target=_client, args=(port, model_id, payload, output_length, options or {},
-                                                        start_at, stop_at, results), daemon=True)
+                                                        ready, go, window, results), daemon=True)
                  for _ in range(clients)]
     for process in processes:
         process.start()
+    for _ in processes:  # every client connected (or failed to)
+        ready.get(timeout=300)
+    start_at = time.time() + 0.2
+    window[0], window[1] = start_at, start_at + seconds
+    go.set()
     collected = [results.get(timeout=seconds + 300) for _ in processes]
     for process in processes:
         process.join(timeout=10)
