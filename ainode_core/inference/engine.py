@@ -30,7 +30,7 @@ from ainode_core.errors import (
 from ainode_core.inference.events import InferenceEvent
 from ainode_core.inference.isolation import ProcessPipeline
 from ainode_core.inference.requests import InferenceRequest
-from ainode_core.inference.worker import ModelWorker
+from ainode_core.inference.worker import ModelWorker, settle
 from ainode_core.models.catalog import ModelCatalog
 from ainode_core.models.record import State
 from ainode_core.models.resolve import type_folder_of
@@ -336,7 +336,7 @@ class InferenceEngine:
             if fresh is not None:
                 fresh.worker.submit(request)
             else:
-                request.future.set_exception(ModelNotReadyError(f"Model {model_id} could not be restarted"))
+                settle(request.future, error=ModelNotReadyError(f"Model {model_id} could not be restarted"))
         self._note(model_id, f"instance on {stuck.device.device_id} replaced: {what}")
 
     def _note(self, model_id: str, text: str) -> None:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 _STOP = object()
 
 
-def _settle(future: Future, *, result: Any = None, error: BaseException | None = None) -> None:
+def settle(future: Future, *, result: Any = None, error: BaseException | None = None) -> None:
     """Answer a waiting caller; one that timed out and cancelled, or was already answered, is left alone."""
     if future.done():
         return
@@ -98,7 +98,7 @@ class ModelWorker:
         stopped = InferenceInternalError(
             f"Model {self.model_id} was stopped (unloaded, dropped or node shutdown) while a call was still running")
         for request in self._in_call + self.abandon():
-            _settle(request.future, error=stopped)  # their callers need not wait out their deadlines
+            settle(request.future, error=stopped)  # their callers need not wait out their deadlines
         kill = getattr(self.pipeline, "kill", None)
         if callable(kill):
             kill("was stopped while this call was still running")
@@ -187,7 +187,7 @@ class ModelWorker:
             if request.future.done():
                 continue
             if request.expired:
-                _settle(request.future, error=InferenceOverloadError(
+                settle(request.future, error=InferenceOverloadError(
                     f"Request for model {self.model_id} expired in the queue before it ran; "
                     "raise timeout_ms or reduce the load"))
             else:
@@ -203,7 +203,7 @@ class ModelWorker:
         if failure is None:
             return
         if len(live) == 1:
-            _settle(live[0].future, error=failure)
+            settle(live[0].future, error=failure)
             return
         middle = len(live) // 2
         self._serve(live[:middle])
@@ -231,7 +231,7 @@ class ModelWorker:
             offset = 0
             for request in batch:
                 count = len(request.inputs)
-                _settle(request.future, result=outputs[offset:offset + count])
+                settle(request.future, result=outputs[offset:offset + count])
                 offset += count
         finally:
             self._call_started = self._call_deadline = None
