@@ -128,18 +128,38 @@ class Settings:
     ain_inference_timeout_in_ms: int = _setting(60000, _positive_int, "default deadline of a request")
     ain_inference_hung_call_grace_in_ms: int = _setting(
         5000, _positive_int, "a model call this long past all its callers' deadlines is abandoned (hung model)")
+    ain_inference_max_input_size_in_mb: int = _setting(
+        256, _positive_int, "largest decoded input of one request (rows x columns x 8 bytes), checked before decoding")
     ain_inference_max_queue_size: int = _setting(1024, _positive_int, "queued requests per model before 1521")
     ain_inference_memory_usage_ratio: float = _setting(0.4, _ratio)
     ain_inference_extra_memory_ratio: float = _setting(1.2, _at_least_one)
     ain_inference_model_mem_usage_map: dict = _setting(None, _mem_map)  # type: ignore[assignment]
     ain_inference_isolation: str = _setting(
         "thread", _isolation, "run model instances in the node (thread) or each in its own process (process)")
-    ain_rpc_worker_threads: int = _setting(32, _positive_int, "Thrift worker threads")
+    ain_rpc_max_connections: int = _setting(
+        512, _positive_int,
+        "most Thrift connections served at once; one more gets an overload status on its first call (a ConfigNode "
+        "heartbeat is still answered). Keep it below the open-files limit (ulimit -n)")
+    ain_rpc_idle_timeout_in_ms: int = _setting(
+        600000, _non_negative_int,
+        "a connection with no request for this long is closed (0: never); a DataNode reconnects by itself")
+    ain_rpc_frame_timeout_in_ms: int = _setting(
+        60000, _positive_int, "once a request starts arriving, all of it must arrive within this time")
+    ain_thrift_max_frame_size: int = _setting(
+        67108864, _positive_int,
+        "largest request in bytes (a DataNode sends at most 64 MiB); a larger one is answered with a status")
     ain_model_uri_allowed_roots: tuple = _setting((), _list, "local roots CREATE MODEL may read from; empty = any")
     ain_model_registration_wait_in_ms: int = _setting(
         40000, _non_negative_int,
         "how long CREATE MODEL from a local folder waits for the model to be active before it answers "
         "(below the DataNode's 60 s socket timeout); longer registrations finish in the background")
+    ain_model_max_size_in_mb: int = _setting(
+        4096, _positive_int,
+        "largest model folder (MiB, all its files together) CREATE MODEL accepts; checked before copying")
+    ain_model_import_timeout_in_ms: int = _setting(
+        30000, _positive_int,
+        "how long importing a model folder's Python code may take before its registration fails "
+        "(keep it below ain_model_registration_wait_in_ms so the caller gets the error)")
     ain_fetch_builtin_weights: bool = _setting(True, _bool, "download missing built-in weights at start")
     home: Path = field(default=Path("."), metadata={"internal": True})
     source_file: Path | None = field(default=None, metadata={"internal": True})
@@ -173,11 +193,18 @@ def ainode_home() -> Path:
     return Path(os.environ.get(HOME_ENV) or ".").resolve()
 
 
+# Old names still read (with a warning), so a config file written for an earlier version keeps working.
+RENAMED_KEYS = {"ain_rpc_worker_threads": "ain_rpc_max_connections"}
+
+
 def parse_properties(values: dict[str, str], *, home: Path, source: Path | None) -> Settings:
     known = {f.name: f for f in fields(Settings) if not f.metadata.get("internal")}
     parsed: dict[str, Any] = {}
     where = str(source) if source else "settings"
     for key, raw in values.items():
+        if key in RENAMED_KEYS and RENAMED_KEYS[key] not in values:
+            log.warning("%s: '%s' is now called '%s'; its value is used, rename it", where, key, RENAMED_KEYS[key])
+            key = RENAMED_KEYS[key]
         if key not in known:
             log.warning("%s: unknown key '%s' ignored (known keys are listed in conf/iotdb-ainode.properties)",
                         where, key)

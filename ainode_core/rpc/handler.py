@@ -55,6 +55,7 @@ def answers(response: Callable[[TSStatus], Any]) -> Callable:
                 log.exception("%s failed", method.__name__)
                 return response(TSStatus(code=StatusCode.AINODE_INTERNAL_ERROR,
                                          message=f"{type(exc).__name__}: {exc}"))
+        safe.failure_response = response  # type: ignore[attr-defined]  # the server answers refused calls with it
         return safe
     return wrap
 
@@ -162,7 +163,9 @@ class AINodeHandler:
     def _targets(self, data: bytes | None) -> np.ndarray:
         if not data:
             raise InvalidInferenceConfigError("The request carries no input data (empty TsBlock).")
-        block = decode_tsblock(data)
+        limit_mb = self.node.settings.ain_inference_max_input_size_in_mb
+        block = decode_tsblock(data, max_decoded_bytes=limit_mb * 2**20,
+                               limit_hint=", or raise ain_inference_max_input_size_in_mb")
         if block.column_count == 0 or block.row_count == 0:
             raise InvalidInferenceConfigError(
                 f"The input has {block.column_count} value columns and {block.row_count} rows; "

@@ -14,6 +14,11 @@ The decoder never trusts a count: every read is bounds-checked first, so malform
 :class:`TsBlockError` (status 1512) with the offset and what was expected, never ``IndexError``,
 ``struct.error`` or an attempt to allocate gigabytes. Values land on their own rows (upstream's AINode
 ignores the bitmap and shifts every value after a null).
+
+Memory is bounded by what the caller allows: the decoded size (rows x columns x 8 bytes, the float64 matrix
+a model takes) is computed from the header, before anything is allocated, and checked against
+``max_decoded_bytes``. An RLE column stays one value (a zero-stride view), and a plain numeric column stays
+a view of the wire bytes, so the matrix is the only copy made on the way to the model.
 """
 from __future__ import annotations
 
@@ -32,6 +37,8 @@ __all__ = [
     "Column",
     "TsBlock",
     "TsBlockError",
+    "InputTooLargeError",
+    "decoded_size",
     "decode_tsblock",
     "encode_tsblock",
     "encode_values",
@@ -64,6 +71,14 @@ class ColumnEncoding(IntEnum):
 
 class TsBlockError(InvalidInferenceConfigError):
     """The TsBlock bytes are malformed or use something we cannot read; the message says where and why."""
+
+
+class InputTooLargeError(TsBlockError):
+    """The TsBlock is well formed but decodes to more memory than the node allows for one request."""
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.1f} MiB"
 
 
 # Which plain encoding carries which type, and how its values look in bytes and in memory.
@@ -256,7 +271,7 @@ def _spread(present: np.ndarray, nulls: np.ndarray | None, data_type: TSDataType
     """Put the values of the non-null rows on their own rows (upstream forgets this step)."""
     dtype = _MEMORY_DTYPE[data_type]
     if nulls is None:
-        return present.astype(dtype, copy=True)
+        return present  # a view of the wire bytes: converted once, where the matrix is filled
     filler = np.nan if data_type in _FLOAT_TYPES else (None if dtype == object else 0)
     out = np.full(len(nulls), filler, dtype=dtype)
     out[~nulls] = present
@@ -271,7 +286,8 @@ def _read_column(
             raise TsBlockError(f"Malformed TsBlock: {where} nests an RLE column inside an RLE column.")
         inner = reader.u8(f"{where}: RLE inner encoding")
         single = _read_column(reader, inner, data_type, 1, f"{where} (RLE value)", inside_rle=True)
-        return Column(data_type, np.repeat(single.values, rows), np.repeat(single.nulls, rows))
+        # One value standing for every row: a zero-stride view, so RLE costs nothing until the matrix.
+        return Column(data_type, np.broadcast_to(single.values, (rows,)), np.broadcast_to(single.nulls, (rows,)))
     if encoding == ColumnEncoding.DICTIONARY:
         raise TsBlockError(
             f"Unsupported TsBlock: {where} uses DICTIONARY encoding, which this AINode (like the apache-iotdb "
@@ -324,8 +340,15 @@ def _read_column(
     return Column(data_type, _spread(present, nulls, data_type), nulls)
 
 
-def decode_tsblock(data: bytes) -> TsBlock:
-    """Parse TsBlock bytes. Raises :class:`TsBlockError` (1512) on anything malformed or unsupported."""
+def decoded_size(rows: int, n_columns: int) -> int:
+    """Bytes the decoded input takes: the timestamps and the float64 matrix of its value columns."""
+    return 8 * rows * (n_columns + 1)
+
+
+def decode_tsblock(data: bytes, *, max_decoded_bytes: int | None = None, limit_hint: str = "") -> TsBlock:
+    """Parse TsBlock bytes. Raises :class:`TsBlockError` (1512) on anything malformed or unsupported, and
+    :class:`InputTooLargeError` when the decoded input would exceed ``max_decoded_bytes`` (``limit_hint``
+    ends its message, e.g. which setting raises the limit)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TsBlockError(f"TsBlock must be bytes, got {type(data).__name__}.")
     reader = _Reader(bytes(data))
@@ -351,6 +374,11 @@ def decode_tsblock(data: bytes) -> TsBlock:
     rows = reader.i32("row count")
     if rows < 0:
         raise TsBlockError(f"Malformed TsBlock: negative row count {rows} at byte offset {reader.pos - 4}.")
+    size = decoded_size(rows, n_columns)
+    if max_decoded_bytes is not None and size > max_decoded_bytes:
+        raise InputTooLargeError(
+            f"The input decodes to {_mib(size)} ({rows} rows x {n_columns} value columns, 8 bytes a value), "
+            f"over this node's limit of {_mib(max_decoded_bytes)}; send fewer rows or columns{limit_hint}.")
     encodings = reader.raw(n_columns + 1, f"{n_columns + 1} column encoding bytes")
     for index, code in enumerate(encodings):
         if code not in ColumnEncoding._value2member_map_:
