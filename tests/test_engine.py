@@ -240,3 +240,37 @@ def test_a_hung_model_is_abandoned_and_serves_again_and_the_node_still_stops_at_
     finally:
         if node.process.poll() is None:
             node.stop()
+
+
+@pytest.mark.parametrize("isolation", ["thread", "process"])
+def test_unload_reclaims_a_hung_model_within_seconds_and_its_caller_is_told(tmp_path, isolation):
+    node = start_node(tmp_path, f"ain_inference_isolation={isolation}\n")
+    try:
+        with AINodeClient("127.0.0.1", node.port) as client:
+            client.load("hang_model", "cpu")
+            deadline = time.monotonic() + 30
+            while "hang_model" not in client.loaded(["cpu"])["cpu"]:  # LOAD answers at once, loads after
+                assert time.monotonic() < deadline, "LOAD MODEL never completed"
+                time.sleep(0.1)
+
+            def hung_call() -> tuple[float, str]:
+                with AINodeClient("127.0.0.1", node.port) as other:
+                    try:
+                        other.forecast("hang_model", np.ones(4), output_length=2, hang=1, timeout_ms=60000)
+                    except AINodeRequestError as exc:
+                        return time.monotonic(), str(exc)
+                return time.monotonic(), "answered"
+
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(hung_call)
+                time.sleep(0.5)
+                unloading = time.monotonic()
+                client.unload("hang_model", "cpu")
+                answered_at, message = pending.result(timeout=10)
+            assert answered_at - unloading < 5  # not the 60 s deadline
+            assert "was stopped (unloaded" in message
+            assert "hang_model" not in client.loaded(["cpu"])["cpu"]
+            served = client.forecast("hang_model", np.ones(4), output_length=2, timeout_ms=10000)
+            assert served.iloc[:, 0].tolist() == [7.0, 7.0]  # a fresh instance on the next request
+    finally:
+        assert node.stop() == 0

@@ -156,17 +156,23 @@ class InferenceEngine:
             if instances:
                 self._instances.move_to_end(model_id)
                 return instances
-            load_lock = self._load_locks.setdefault(model_id, threading.Lock())
-        with load_lock:  # one load per model at a time; others wait for it instead of loading twice
+        with self._placing(model_id):  # a LOAD in progress finishes first: its instance serves this request
             with self._lock:
                 instances = self._instances.get(model_id)
                 if instances:
                     return instances
             instance = self._new_instance(model_id, self.default_device(), explicit=False)
             with self._lock:
-                self._instances[model_id] = [instance]
+                instances = self._instances.setdefault(model_id, [])
+                instances.append(instance)
                 self._evict_on_demand(keep=model_id)
-            return [instance]
+            return instances
+
+    def _placing(self, model_id: str) -> threading.Lock:
+        """The model's placement lock: loads, on-demand loads and unloads of one model happen one at a time,
+        so an UNLOAD issued while a LOAD is still building its instances removes them once they exist."""
+        with self._lock:
+            return self._load_locks.setdefault(model_id, threading.Lock())
 
     def _evict_on_demand(self, keep: str) -> None:
         """Drop least-recently-used on-demand models while the resident set exceeds the memory budget."""
@@ -202,21 +208,22 @@ class InferenceEngine:
 
     def place(self, model_id: str, device: DeviceInfo, count: int) -> None:
         """Make the model have exactly ``count`` explicit instances on ``device``."""
-        with self._lock:
-            current = [i for i in self._instances.get(model_id, []) if i.device.device_id == device.device_id]
-        for instance in current[count:]:
+        with self._placing(model_id):
             with self._lock:
-                self._instances[model_id].remove(instance)
-        _stop_all(current[count:])
-        for instance in current[:count]:
-            instance.explicit = True
-        for _ in range(count - len(current)):
-            instance = self._new_instance(model_id, device, explicit=True)
-            with self._lock:
-                self._instances.setdefault(model_id, []).append(instance)
+                current = [i for i in self._instances.get(model_id, []) if i.device.device_id == device.device_id]
+            for instance in current[count:]:
+                with self._lock:
+                    self._instances[model_id].remove(instance)
+            _stop_all(current[count:])
+            for instance in current[:count]:
+                instance.explicit = True
+            for _ in range(count - len(current)):
+                instance = self._new_instance(model_id, device, explicit=True)
+                with self._lock:
+                    self._instances.setdefault(model_id, []).append(instance)
 
     def remove_from_device(self, model_id: str, device_id: str) -> None:
-        with self._lock:
+        with self._placing(model_id), self._lock:
             instances = self._instances.get(model_id, [])
             gone = [i for i in instances if i.device.device_id == device_id]
             self._instances[model_id] = [i for i in instances if i.device.device_id != device_id]
