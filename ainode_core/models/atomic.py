@@ -6,10 +6,13 @@ import tempfile
 from pathlib import Path
 
 
+TEMP_SUFFIX = ".tmp"
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as temp:
             temp.write(data)
@@ -23,6 +26,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def remove_stale_temp_files(directory: Path) -> list[Path]:
+    """Remove the temp files a killed writer left in ``directory`` (``.<name>.<random>.tmp``: a kill -9
+    between mkstemp and rename). Call it only when no writer can be busy there (at start); returns them."""
+    removed = []
+    for leftover in Path(directory).glob(f".*{TEMP_SUFFIX}"):
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
 
 
 def _fsync_dir(directory: Path) -> None:

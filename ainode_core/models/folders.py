@@ -13,6 +13,7 @@ import importlib.machinery
 import importlib.util
 import json
 import sys
+import threading
 import types
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from ainode_core.pipelines.base import Pipeline
 from ainode_core.records import ModelTypeSpec
 
 PACKAGE_ROOT = "ainode_user_models"
+# folder path → imports of it given up on (still running somewhere): the next import takes a fresh name, so it
+# never waits on the module locks the abandoned one holds.
+_abandoned: dict[str, int] = {}
 
 
 def read_folder_config(folder: Path) -> dict[str, Any]:
@@ -41,20 +45,22 @@ def read_folder_config(folder: Path) -> dict[str, Any]:
 
 
 def package_name(folder: Path) -> str:
-    digest = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:12]
-    return f"{PACKAGE_ROOT}.m_{digest}"
+    path = str(folder.resolve())
+    digest = hashlib.sha1(path.encode()).hexdigest()[:12]
+    retry = _abandoned.get(path, 0)
+    return f"{PACKAGE_ROOT}.m_{digest}" + (f"_{retry}" if retry else "")
 
 
 def import_folder(folder: Path) -> types.ModuleType:
     """Import the folder as a package under its unique name (its modules can import each other relatively
-    or by ``<package>.module``)."""
+    or by ``<package>.module``); the package's ``__name__`` is that name."""
     from ainode_core.compat import install_iotdb_alias
 
     install_iotdb_alias()
     if PACKAGE_ROOT not in sys.modules:
         root = types.ModuleType(PACKAGE_ROOT)
         root.__path__ = []  # a namespace for the folders' packages
-        sys.modules[PACKAGE_ROOT] = root
+        sys.modules.setdefault(PACKAGE_ROOT, root)  # folders may be imported in parallel threads
     name = package_name(folder)
     for module_name in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
         del sys.modules[module_name]  # re-import after a drop and re-register
@@ -73,10 +79,10 @@ def import_folder(folder: Path) -> types.ModuleType:
     return package
 
 
-def resolve(folder: Path, dotted: str) -> Any:
-    """``module.ClassName`` relative to the folder's package."""
+def resolve(folder: Path, dotted: str, package: str | None = None) -> Any:
+    """``module.ClassName`` relative to the folder's package (``package``: the name it was imported under)."""
     module_name, _, attribute = dotted.rpartition(".")
-    package = package_name(folder)
+    package = package or package_name(folder)
     try:
         module = importlib.import_module(f"{package}.{module_name}")
         return getattr(module, attribute)
@@ -97,17 +103,51 @@ class FolderPlugin:
 
 def load_folder_spec(folder: Path) -> ModelTypeSpec:
     config = read_folder_config(folder)
-    import_folder(folder)
-    pipeline_cls = resolve(folder, config["pipeline_cls"])
+    package = import_folder(folder).__name__  # one name throughout, even if the folder's name changes meanwhile
+    pipeline_cls = resolve(folder, config["pipeline_cls"], package)
     if not (isinstance(pipeline_cls, type) and issubclass(pipeline_cls, Pipeline)):
         raise CreateModelError(
             f"{config['pipeline_cls']} in {folder} must subclass ainode_core.pipelines.ForecastPipeline "
             "(or iotdb.ainode.core.inference.pipeline.basic_pipeline.ForecastPipeline)")
     for key, dotted in (config.get("auto_map") or {}).items():
-        resolve(folder, dotted)  # fail at registration, not at the first request
+        resolve(folder, dotted, package)  # fail at registration, not at the first request
     return ModelTypeSpec(model_type=config["model_type"], pipeline_cls=pipeline_cls,
                          tasks=(pipeline_cls.task or "forecast",),
                          description=f"model folder {folder.name}")
+
+
+def load_folder_spec_within(folder: Path, timeout_s: float) -> ModelTypeSpec:
+    """:func:`load_folder_spec`, given up on after ``timeout_s`` (``ain_model_import_timeout_in_ms``).
+
+    The folder's code runs at import, so it may take as long as it likes: it runs in a daemon thread of its
+    own. Python cannot kill a thread, so one that outlives the limit is abandoned, not stopped: it finishes
+    (or hangs) on its own, its result is ignored, and being a daemon it does not keep the process alive.
+    """
+    outcome: list[ModelTypeSpec | BaseException] = []
+
+    def load() -> None:
+        try:
+            outcome.append(load_folder_spec(folder))
+        except BaseException as exc:  # SystemExit from a module's code too: it must end this registration only
+            outcome.append(exc)
+
+    thread = threading.Thread(target=load, name=f"import-{folder.name}", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    if thread.is_alive():
+        path = str(folder.resolve())
+        _abandoned[path] = _abandoned.get(path, 0) + 1
+        raise CreateModelError(
+            f"importing the code of model folder {folder} took longer than {timeout_s:g} s "
+            "(ain_model_import_timeout_in_ms); make its modules do less at import time (load data lazily), "
+            "or raise ain_model_import_timeout_in_ms in conf/iotdb-ainode.properties")
+    result = outcome[0]
+    if isinstance(result, Exception):
+        raise result
+    if isinstance(result, BaseException):
+        raise CreateModelError(
+            f"importing the code of model folder {folder} raised {type(result).__name__}: {result}") from result
+    return result
 
 
 def plugin_name(model_id: str) -> str:

@@ -29,11 +29,12 @@ from ainode_core.errors import (
     ModelNotExistError,
 )
 from ainode_core.inference.engine import InferenceEngine
-from ainode_core.models import folders
+from ainode_core.models import folders, storages
+from ainode_core.models.atomic import remove_stale_temp_files
 from ainode_core.models.catalog import ModelCatalog
 from ainode_core.models.record import Category, ModelRecord, State, parse_uri_scheme, validate_model_id
 from ainode_core.plugins import PluginManager
-from ainode_core.records import normalise_name
+from ainode_core.records import ModelTypeSpec, normalise_name
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +61,22 @@ class ModelManager:
         self._register_existing_folders()
 
     def _remove_staging_leftovers(self) -> None:
-        """Temp folders of copies a previous process did not finish (their records are already failed)."""
+        """What a previous process killed mid-way left: temp folders of copies it did not finish (their records
+        are already failed) and temp files of atomic writes (catalog.json, a model's training.json)."""
+        removed = remove_stale_temp_files(self.catalog.models_dir)
         for category in Category:
             folder = self.catalog.models_dir / category.value
             if folder.is_dir():
                 for leftover in folder.glob(".*"):
                     if leftover.is_dir():
                         shutil.rmtree(leftover, ignore_errors=True)
+                        removed.append(leftover)
+                for model_dir in folder.iterdir():
+                    if model_dir.is_dir() and not model_dir.name.startswith("."):
+                        removed += remove_stale_temp_files(model_dir)
+        if removed:
+            log.info("removed %d leftovers of an interrupted run: %s", len(removed),
+                     ", ".join(str(path) for path in removed))
 
     def _register_existing_folders(self) -> None:
         for record in self.catalog.list():
@@ -77,7 +87,14 @@ class ModelManager:
                     self.catalog.update(record.model_id, state=State.FAILED, reason=exc.message)
 
     def _add_folder_plugin(self, model_id: str, folder: Path) -> None:
-        spec = folders.load_folder_spec(folder)
+        self._add_spec_plugin(model_id, folder, self._load_spec(folder))
+
+    def _load_spec(self, folder: Path) -> ModelTypeSpec:
+        """Import the folder's code: never under ``self._lock`` (a slow import would hold up every other
+        registration), and within ``ain_model_import_timeout_in_ms``."""
+        return folders.load_folder_spec_within(folder, self.settings.ain_model_import_timeout_in_ms / 1000)
+
+    def _add_spec_plugin(self, model_id: str, folder: Path, spec: ModelTypeSpec) -> None:
         info = self.plugins.add_plugin(folders.FolderPlugin(spec), folders.plugin_name(model_id),
                                        source=f"model folder {folder}")
         if info.errors:
@@ -103,7 +120,13 @@ class ModelManager:
             missing = [n for n in ("config.json", "model.safetensors") if not (path / n).is_file()]
             if missing:
                 raise InvalidURIError(f"Invalid URI {uri!r}: the folder lacks {', '.join(missing)}")
+            # links out of the folder and the size limit, from the file sizes: refused before a byte is copied
+            storages.plan_folder_copy(path, self._max_model_bytes)
         return scheme, rest
+
+    @property
+    def _max_model_bytes(self) -> int:
+        return self.settings.ain_model_max_size_in_mb * storages.MIB
 
     def check_model_type(self, model_type: str) -> None:
         name = normalise_name(model_type)
@@ -161,14 +184,22 @@ class ModelManager:
         try:
             storage = self.plugins.registry("model_storages")[scheme].record
             storage.fetch(uri, staging, lambda message: self.catalog.update(record.model_id, reason=message))
+            # again after the copy: a download is only measured here, a local file may have grown since the check
+            storages.check_model_size(storages.folder_size(staging), self._max_model_bytes, f"the model at {uri}")
             model_type = folders.read_folder_config(staging)["model_type"]
-            with self._lock:
-                if scheme != "file":
+            if scheme != "file":  # a local folder's model_type was claimed at once, in register()
+                with self._lock:
                     self.check_model_type(model_type)
-                if final.exists():
-                    shutil.rmtree(final)
-                staging.rename(final)
-                self._add_folder_plugin(record.model_id, final)
+                    self.catalog.update(record.model_id, model_type=model_type)  # claimed: no one else takes it
+            # Only this registration uses ``final`` (its id is taken and activating, which DROP refuses), so the
+            # rename and the import of the folder's code, however slow, happen outside the lock.
+            if final.exists():
+                shutil.rmtree(final)
+            staging.rename(final)
+            self.catalog.update(record.model_id, reason="importing the model's code")
+            spec = self._load_spec(final)
+            with self._lock:
+                self._add_spec_plugin(record.model_id, final, spec)
                 self.catalog.update(record.model_id, model_type=model_type, state=State.ACTIVE, reason="")
             log.info("model %s registered from %s", record.model_id, uri)
             return []

@@ -25,12 +25,12 @@ class State(str, Enum):
     DROPPING = "dropping"
 
 
-MODEL_ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,63}$")
+MODEL_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,63}")  # used with fullmatch: "$" would admit a final "\n"
 
 
 def validate_model_id(model_id: str) -> str:
     """The contract's rule: letters, digits and '_', not starting with a digit or '_', 2-64 characters."""
-    if not isinstance(model_id, str) or not MODEL_ID_PATTERN.match(model_id):
+    if not isinstance(model_id, str) or not MODEL_ID_PATTERN.fullmatch(model_id):
         from ainode_core.errors import CreateModelError
 
         raise CreateModelError(
