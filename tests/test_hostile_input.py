@@ -97,12 +97,15 @@ def test_an_amplifying_request_is_refused_before_it_is_decoded(node, connection,
 def test_an_rle_request_within_the_budget_is_answered_without_amplification(node, connection):
     rows, n_columns = 100_000, 60  # 46 MiB decoded, 0.8 MB on the wire
     assert _forecast(connection.client, _block(np.ones((1, 20)))).status.code == 200  # the model is warm
-    peak_before = _proc_status(node.process.pid, "VmHWM")
+    peak_before, resident_before = (_proc_status(node.process.pid, field) for field in ("VmHWM", "VmRSS"))
     response = _forecast(connection.client, _block_bytes(rows, n_columns, boolean=False))
     assert response.status.code == 200, response.status.message
     assert decode_tsblock(response.forecastResult[0]).to_matrix().tolist() == [[1.5] * 4] * n_columns
-    # One float64 matrix (46 MiB) and the model's work on it, not a copy per step of the way.
+    # One float64 matrix (46 MiB) and the model's work on it, not a copy per step of the way ...
     assert _proc_status(node.process.pid, "VmHWM") - peak_before < 160 * MiB
+    # ... and none of it kept once answered.
+    time.sleep(0.3)
+    assert _proc_status(node.process.pid, "VmRSS") - resident_before < 16 * MiB
 
 
 def test_an_oversize_frame_gets_a_status_and_the_connection_stays_usable(node, connection):

@@ -119,6 +119,7 @@ def test_covariates_reach_the_model(client):
     (lambda c: c.deleteModel(t.TDeleteModelReq("last_value")), 1506, "Cannot delete built-in model: last_value"),
     (lambda c: c.loadModel(t.TLoadModelReq("last_value", ["7"])), 1508, "AIDevice ID [7] is not available"),
     (lambda c: c.loadModel(t.TLoadModelReq("last_value", ["cpu", "cpu"])), 1509, "duplicate entries"),
+    (lambda c: c.loadModel(t.TLoadModelReq("timer_xl", ["cpu"])), 1509, "timer_xl is inactive (weights"),
     (lambda c: c.unloadModel(t.TUnloadModelReq("last_value", ["cpu", "cpu"])), 1510, "duplicate entries"),
     (lambda c: c.showLoadedModels(t.TShowLoadedModelsReq(["9"])), 1508, "AIDevice ID [9]"),
     (lambda c: c.registerModel(t.TRegisterModelReq("new_model", "ftp://x/y")), 1505, "unknown scheme"),

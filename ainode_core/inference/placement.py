@@ -17,9 +17,11 @@ from ainode_core.config import Settings
 from ainode_core.errors import AINodeError, LoadModelError, UnavailableDeviceError, UnloadModelError
 from ainode_core.inference.engine import InferenceEngine
 from ainode_core.models.catalog import ModelCatalog
+from ainode_core.models.record import State
 from ainode_core.records import DeviceInfo
 
 log = logging.getLogger(__name__)
+LOAD_FAILED = "LOAD MODEL failed"
 
 
 def instances_for(device_memory: int, usage_ratio: float, models_on_device: int, model_size: int,
@@ -77,7 +79,11 @@ class Placement:
             return formula
 
     def load(self, model_id: str, device_ids: list[str]) -> threading.Thread:
-        self.catalog.get(model_id)
+        record = self.catalog.get(model_id)
+        if record.state is not State.ACTIVE:  # refused now, with the reason, not failed later in the background
+            detail = f" ({record.reason})" if record.reason else ""
+            raise LoadModelError(f"Model {model_id} is {record.state.value}{detail}; it can be loaded once "
+                                 "SHOW MODELS says it is active")
         devices = self._devices(device_ids, LoadModelError)
         thread = threading.Thread(target=self._load, args=(model_id, devices), name=f"load-{model_id}", daemon=True)
         thread.start()
@@ -95,10 +101,16 @@ class Placement:
                 for resident in residents:  # rebalance everything on the device, the new model included
                     self.engine.place(resident, device, self._count(resident, device))
             self.last_error.pop(model_id, None)
+            if self.catalog.get(model_id).reason.startswith(LOAD_FAILED):
+                self.catalog.update(model_id, reason="")
         except Exception as exc:
             message = exc.message if isinstance(exc, AINodeError) else f"{type(exc).__name__}: {exc}"
             log.warning("LOAD MODEL %s failed: %s", model_id, message)
             self.last_error[model_id] = message
+            try:  # SHOW MODELS shows why, not only the log
+                self.catalog.update(model_id, reason=f"{LOAD_FAILED}: {message}")
+            except AINodeError:
+                pass  # dropped meanwhile
 
     def unload(self, model_id: str, device_ids: list[str]) -> threading.Thread:
         self.catalog.get(model_id)

@@ -179,6 +179,7 @@ class ModelWorker:
                 self._serve(self._collect(item))
             except Exception:  # a bug here must not end the thread: every later request would wait in vain
                 log.exception("model %s: serving a batch failed; the worker carries on", self.model_id)
+            item = None  # not held while waiting for the next request: its input may be hundreds of MiB
 
     def _live(self, batch: list[InferenceRequest]) -> list[InferenceRequest]:
         """The requests still worth running: not given up, not past their deadline (those fail here)."""

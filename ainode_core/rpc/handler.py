@@ -188,6 +188,8 @@ class AINodeHandler:
     @answers(as_iotdb_inference_status(lambda status: t.TForecastResp(status=status, forecastResult=[])))
     def forecast(self, req: t.TForecastReq) -> t.TForecastResp:
         """Table model ``FORECAST``: one TsBlock in, one TsBlock of ``outputLength`` rows out."""
+        # Any task, as IoTDB's node answers it (its own test runs FORECAST on every built-in): an anomaly
+        # model labels the first outputLength rows.
         self.node.catalog.get(req.modelId)
         options: dict[str, Any] = dict(req.options or {})
         options["output_length"] = parse_output_length(
