@@ -3,15 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 PIP := $(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt
 STAMP := $(VENV)/.installed
-PLUGINS := plugins/builtin_sktime plugins/builtin_timer plugins/chronos2
+PLUGINS := plugins/builtin_sktime plugins/builtin_timer plugins/chronos2 plugins/moment plugins/toto plugins/moirai
 
 .PHONY: setup demo cluster-demo test bench clean
 
+# pip stays quiet (its output is pages of noise); each step says what it does, since the first run takes minutes.
 $(STAMP): pyproject.toml constraints.txt requirements-dev.txt $(wildcard plugins/*/pyproject.toml)
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(PIP) torch==2.13.0
-	$(PIP) -e . $(addprefix -e ,$(PLUGINS)) -r requirements-dev.txt
-	touch $@
+	@echo "==> setting up $(VENV) (first time: a few minutes; later runs skip this)"
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@echo "==> [1/2] installing torch 2.13.0 (the largest download)"
+	@$(PIP) torch==2.13.0
+	@echo "==> [2/2] installing ainode-core, the built-in plugins ($(notdir $(PLUGINS))) and the test tools"
+	@$(PIP) -e . $(addprefix -e ,$(PLUGINS)) -r requirements-dev.txt
+	@touch $@
+	@echo "==> $(VENV) is ready"
 
 setup: $(STAMP)
 

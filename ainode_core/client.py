@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+import warnings
 from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 import numpy as np
@@ -25,6 +27,35 @@ class AINodeRequestError(AINodeError):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code  # type: ignore[assignment]
+
+
+class WrongTaskError(AINodeRequestError):
+    """The model serves another task than the call's (e.g. ``forecast`` with an anomaly model); ``task`` is
+    the model's, ``wanted`` the call's."""
+
+    def __init__(self, model_id: str, task: str, wanted: str) -> None:
+        super().__init__(StatusCode.INVALID_INFERENCE_CONFIG,
+                         wrong_task_message(model_id, task, CLIENT_CALLS.get(task, "").format(model=model_id)))
+        self.model_id, self.task, self.wanted = model_id, task, wanted
+
+
+class InputWarning(UserWarning):
+    """What the client assumed while reading the data: the time column, epoch units, day-first dates,
+    columns left out. The same reader serves ``ainode forecast --input``, which prints these as notes."""
+
+
+# The model's task in words, and the client call that serves it (the CLI has its own commands).
+TASK_WORDS = {"forecast": "a forecasting", "anomaly_detection": "an anomaly-detection",
+              "classification": "a classification"}
+CLIENT_CALLS = {"forecast": "AINodeClient.forecast({model!r}, data, output_length=...)",
+                "anomaly_detection": "AINodeClient.detect({model!r}, data)"}
+
+
+def wrong_task_message(model_id: str, task: str, instead: str) -> str:
+    """"gaussian_hmm is an anomaly-detection model; use `...` instead" (``instead`` empty: no such call)."""
+    what = TASK_WORDS.get(task, f"a {task}")
+    advice = f"use {instead} instead" if instead else "run it with CALL INFERENCE (`ainode sql`)"
+    return f"{model_id} is {what} model; {advice}"
 
 
 class ModelStateError(AINodeRequestError):
@@ -48,15 +79,26 @@ def _check(status: Any) -> None:
 
 
 def _as_frame(data: Any) -> pd.DataFrame:
-    if isinstance(data, pd.Series):
-        return data.to_frame(name=data.name if data.name is not None else "value")
-    if isinstance(data, pd.DataFrame):
-        return data
-    array = np.asarray(data, dtype=float)
-    if array.ndim == 1:
-        array = array[:, None]
-    return pd.DataFrame(array, columns=[f"value{i}" if array.shape[1] > 1 else "value"
-                                        for i in range(array.shape[1])])
+    """The caller's data as series indexed by time, read by the reader the CLI uses for its files (a path is
+    read as a file); what it assumed comes back as :class:`InputWarning`."""
+    from ainode_core.ingress.files import read_series
+    from ainode_core.ingress.shaping import shape_series
+
+    if isinstance(data, (str, os.PathLike)):
+        series = read_series(data)
+    elif isinstance(data, pd.Series):
+        series = shape_series(data.to_frame(name=data.name if data.name is not None else "value"), "the data")
+    elif isinstance(data, pd.DataFrame):
+        series = shape_series(data, "the data")
+    else:  # numpy or a list: numbers only, rows are steps
+        array = np.asarray(data, dtype=float)
+        if array.ndim == 1:
+            array = array[:, None]
+        return pd.DataFrame(array, columns=[f"value{i}" if array.shape[1] > 1 else "value"
+                                            for i in range(array.shape[1])])
+    for note in series.notes:
+        warnings.warn(note, InputWarning, stacklevel=3)  # points at the caller's forecast()/detect() line
+    return series.frame
 
 
 def _encode(frame: pd.DataFrame) -> bytes:
@@ -85,6 +127,7 @@ class AINodeClient:
     def __init__(self, host: str = "127.0.0.1", port: int = 10810, *, compact: bool = False) -> None:
         self._connection = AINodeConnection(host, port, compact=compact)
         self._client = self._connection.client
+        self._tasks: dict[str, str] = {}  # model id -> task, so a call in a loop costs one round trip
 
     def close(self) -> None:
         self._connection.close()
@@ -145,6 +188,15 @@ class AINodeClient:
                                   f"Fine-tuning {model_id} failed: {reason or 'no reason given'}", model_id, state)
         return state
 
+    def model_state(self, model_id: str) -> tuple[str, str, str] | None:
+        """``(state, reason, task)`` of one model from SHOW MODELS (reason and task are empty against an
+        Apache AINode), or ``None`` when the node does not know it."""
+        rows = self.models(model_id)
+        if rows.empty:
+            return None
+        row = rows.iloc[0]
+        return str(row["State"]), str(row["Reason"]), str(row["Task"])
+
     def _wait_state(self, model_id: str, busy: tuple[str, ...], timeout: float,
                     progress: Progress | None) -> tuple[str, str]:
         """Poll SHOW MODELS until ``model_id`` leaves the ``busy`` states or ``timeout`` passes."""
@@ -152,10 +204,10 @@ class AINodeClient:
         last_reason: str | None = None
         delay = 0.05
         while True:
-            rows = self.models(model_id)
-            if rows.empty:  # dropped while we waited (or never created)
+            known = self.model_state(model_id)
+            if known is None:  # dropped while we waited (or never created)
                 return "missing", ""
-            state, reason = str(rows["State"].iloc[0]), str(rows["Reason"].iloc[0])
+            state, reason, _ = known
             if progress is not None and reason != last_reason:
                 progress(reason)
             last_reason = reason
@@ -164,7 +216,20 @@ class AINodeClient:
             time.sleep(delay)
             delay = min(delay * 2, 0.5)  # quick for fast jobs, gentle on the node for long ones
 
+    def _require_task(self, model_id: str, wanted: str) -> None:
+        """Refuse a model of another task before sending it data: its answer would not fit the call (labels
+        read as a forecast, or a forecast read as labels). An unknown model is left to the node (1504)."""
+        task = self._tasks.get(model_id)
+        if task is None:
+            known = self.model_state(model_id)
+            task = known[2] if known is not None else ""
+            if task:  # a model's task changes only if it is dropped and re-created: DROP here forgets it
+                self._tasks[model_id] = task
+        if task and task != wanted:
+            raise WrongTaskError(model_id, task, wanted)
+
     def drop(self, model_id: str) -> None:
+        self._tasks.pop(model_id, None)
         _check(self._client.deleteModel(t.TDeleteModelReq(modelId=model_id)))
 
     def load(self, model_id: str, devices: list[str] | str = "cpu") -> None:
@@ -190,12 +255,15 @@ class AINodeClient:
     def forecast(self, model_id: str, data: Any, output_length: int, *, quantiles: list[float] | None = None,
                  past_covariates: Mapping[str, Any] | None = None,
                  future_covariates: Mapping[str, Any] | None = None, **options: Any) -> pd.DataFrame:
-        """Forecast every column of ``data`` (Series, DataFrame or array) ``output_length`` steps ahead.
+        """Forecast every column of ``data`` (Series, DataFrame, array, or the path of a CSV/Parquet/TsFile)
+        ``output_length`` steps ahead.
 
         Returns a DataFrame indexed by the continued timestamps, one column per target; with ``quantiles``
-        also ``<target>_q<level>`` columns (for models that return quantiles).
+        also ``<target>_q<level>`` columns (for models that return quantiles). An anomaly model raises
+        :class:`WrongTaskError` (use :meth:`detect`).
         """
         frame = _as_frame(data)
+        self._require_task(model_id, "forecast")
         wire_options = {key: str(value) for key, value in options.items()}
         if quantiles:
             wire_options["quantiles"] = ",".join(str(q) for q in quantiles)
@@ -216,8 +284,10 @@ class AINodeClient:
         return pd.DataFrame(values.T, index=future_index(frame.index, output_length), columns=names[:values.shape[0]])
 
     def detect(self, model_id: str, data: Any, **options: Any) -> pd.DataFrame:
-        """Anomaly detection: one label/flag per input row and column, indexed like ``data``."""
+        """Anomaly detection: one label/flag per input row and column, indexed like ``data`` (read as in
+        :meth:`forecast`). A forecasting model raises :class:`WrongTaskError` (use :meth:`forecast`)."""
         frame = _as_frame(data)
+        self._require_task(model_id, "anomaly_detection")
         options.setdefault("outputLength", len(frame))  # the node labels the first outputLength rows
         values = self._inference_matrix(model_id, frame, options)
         return pd.DataFrame(values.T, index=frame.index, columns=list(map(str, frame.columns)))

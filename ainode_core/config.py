@@ -16,6 +16,7 @@ from typing import Any, Callable
 from jproperties import Properties
 
 from ainode_core.errors import ConfigError
+from ainode_core.suggest import did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,8 @@ class Settings:
     ain_model_registration_wait_in_ms: int = _setting(
         40000, _non_negative_int,
         "how long CREATE MODEL from a local folder waits for the model to be active before it answers "
-        "(below the DataNode's 60 s socket timeout); longer registrations finish in the background")
+        "(below the DataNode's 60 s socket timeout); longer registrations finish in the background. A "
+        "fine-tuning waits as long for its job to accept the dataset, so dataset errors are the call's answer")
     ain_model_max_size_in_mb: int = _setting(
         4096, _positive_int,
         "largest model folder (MiB, all its files together) CREATE MODEL accepts; checked before copying")
@@ -161,6 +163,8 @@ class Settings:
         "how long importing a model folder's Python code may take before its registration fails "
         "(keep it below ain_model_registration_wait_in_ms so the caller gets the error)")
     ain_fetch_builtin_weights: bool = _setting(True, _bool, "download missing built-in weights at start")
+    ain_fetch_noncommercial_weights: bool = _setting(
+        False, _bool, "also download built-in weights licensed for non-commercial use only (moirai2: CC BY-NC 4.0)")
     home: Path = field(default=Path("."), metadata={"internal": True})
     source_file: Path | None = field(default=None, metadata={"internal": True})
 
@@ -190,7 +194,13 @@ def setting_keys() -> list[str]:
 
 
 def ainode_home() -> Path:
-    return Path(os.environ.get(HOME_ENV) or ".").resolve()
+    """``$IOTDB_AINODE_HOME``, else the current directory. Set but empty is an error: it is nearly always a
+    script's unset variable, and running on defaults would put a node's data wherever the command ran."""
+    value = os.environ.get(HOME_ENV)
+    if value is not None and not value.strip():
+        raise ConfigError(f"{HOME_ENV} is set but empty; set it to the node's home folder (the one holding "
+                          f"{CONFIG_RELATIVE_PATH}), or unset it to use the current directory.")
+    return Path(value or ".").resolve()
 
 
 # Old names still read (with a warning), so a config file written for an earlier version keeps working.
@@ -206,8 +216,8 @@ def parse_properties(values: dict[str, str], *, home: Path, source: Path | None)
             log.warning("%s: '%s' is now called '%s'; its value is used, rename it", where, key, RENAMED_KEYS[key])
             key = RENAMED_KEYS[key]
         if key not in known:
-            log.warning("%s: unknown key '%s' ignored (known keys are listed in conf/iotdb-ainode.properties)",
-                        where, key)
+            log.warning("%s: unknown key '%s' ignored.%s (Every key is listed in conf/iotdb-ainode.properties.)",
+                        where, key, did_you_mean(key, [*known, *RENAMED_KEYS]))
             continue
         parse = known[key].metadata["parse"]
         try:

@@ -11,18 +11,12 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 from ainode_core.config import Settings
 from ainode_core.errors import AINodeError
+from ainode_core.running import StartRefused, claim_home, pid_file, port_in_use
 
 log = logging.getLogger(__name__)
-
-PID_FILE = "ainode.pid"
-
-
-def pid_file(settings: Settings) -> Path:
-    return settings.ain_system_dir / PID_FILE
 
 
 def _configure_file_logging(settings: Settings) -> None:
@@ -33,6 +27,16 @@ def _configure_file_logging(settings: Settings) -> None:
 
 
 def run_node(settings: Settings, *, standalone: bool, ready: threading.Event | None = None) -> int:
+    """Run a node until it is stopped; :class:`StartRefused` (before any log or data file is touched) when
+    this home already has a running node or the port is taken."""
+    claim = claim_home(settings)
+    try:
+        return _run(settings, standalone=standalone, ready=ready)
+    finally:
+        claim.close()
+
+
+def _run(settings: Settings, *, standalone: bool, ready: threading.Event | None) -> int:
     from ainode_core.node import AINode
     from ainode_core.rpc.handler import AINodeHandler
     from ainode_core.rpc.server import ThriftServer
@@ -41,7 +45,11 @@ def run_node(settings: Settings, *, standalone: bool, ready: threading.Event | N
     started = time.monotonic()
     node = AINode(settings)
     handler = AINodeHandler(node)
-    server = ThriftServer(handler.processor(), settings)
+    try:
+        server = ThriftServer(handler.processor(), settings)
+    except OSError:  # taken since the claim's check (another program was quicker)
+        node.shutdown()
+        raise StartRefused(port_in_use(settings)) from None
     node.settings = settings = settings.replace(ain_rpc_port=server.port)
     server.start()
     membership = None

@@ -14,7 +14,7 @@ from ainode_core.inference.engine import InferenceEngine
 from ainode_core.inference.placement import Placement
 from ainode_core.models.catalog import ModelCatalog
 from ainode_core.models.manager import ModelManager
-from ainode_core.models.weights import fetch_missing_builtins
+from ainode_core.models.weights import fetch_missing_builtins, watch_placed_weights
 from ainode_core.plugins import PluginManager, get_plugin_manager
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,9 @@ class AINode:
     def start_background_work(self) -> None:
         """Work that must not delay start-up: fetching missing built-in weights."""
         if self.settings.ain_fetch_builtin_weights:
-            self._background += fetch_missing_builtins(self.catalog)
+            self._background += fetch_missing_builtins(
+                self.catalog, noncommercial=self.settings.ain_fetch_noncommercial_weights)
+        self._background.append(watch_placed_weights(self.catalog, self.stopped))  # weights copied in by hand
         self.plugins.notify("ainode_startup", settings=self.settings)
 
     def shutdown(self) -> None:

@@ -312,7 +312,8 @@ class PluginManager:
         return [info.as_dict() for info in self.plugins.values() if include_core or info.source != "core"]
 
 
-BUILTIN_DISTRIBUTIONS = {"ainode_plugin_sktime", "ainode_plugin_timer", "ainode_plugin_chronos2"}
+BUILTIN_DISTRIBUTIONS = {"ainode_plugin_sktime", "ainode_plugin_timer", "ainode_plugin_chronos2",
+                         "ainode_plugin_moirai", "ainode_plugin_toto"}
 
 
 def _name_of(record: Any) -> str:

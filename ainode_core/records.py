@@ -31,6 +31,9 @@ class BuiltinModel:
 
     ``config`` holds the default settings (IoTDB's config.json values); a request's options override them.
     ``hf_repo_id`` names where the weights come from; ``None`` means the model needs no weights.
+    ``noncommercial_licence`` names the licence of weights that may not be used commercially (e.g.
+    ``"CC BY-NC 4.0"``): SHOW MODELS' reason says so, and the node downloads them only when the operator opts
+    in with ``ain_fetch_noncommercial_weights=true``.
     """
 
     model_id: str
@@ -39,6 +42,7 @@ class BuiltinModel:
     config: Mapping[str, Any] = field(default_factory=dict)
     hf_repo_id: str | None = None
     weight_files: tuple[str, ...] = ("config.json", "model.safetensors")
+    noncommercial_licence: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", _frozen_mapping(self.config))
@@ -48,6 +52,13 @@ class BuiltinModel:
     @property
     def needs_weights(self) -> bool:
         return self.hf_repo_id is not None
+
+    @property
+    def licence_note(self) -> str:
+        """What the model's reason says about its weights' licence (empty when nothing restricts them)."""
+        if not self.noncommercial_licence:
+            return ""
+        return f"weights licensed {self.noncommercial_licence}: non-commercial use only"
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,9 @@ class ModelTypeSpec:
     understands: ``"covariates"``, ``"quantiles"``, ``"finetune"``, ``"batching"``, ``"sampling"``.
     ``estimated_size_bytes`` feeds LOAD MODEL's placement formula; ``None`` means measure after loading.
     ``finetune`` (optional) trains a copy of a model: ``finetune(model_info, dataset, params, output_dir,
-    progress)``.
+    progress)``. ``finetune_hyperparameters`` names the hyperparameters it reads: any other name is refused
+    before the job starts, with a "did you mean"; ``None`` (undeclared) refuses only near-misses of the
+    common names (``train_epoch`` for ``train_epochs``) and passes the rest through.
     """
 
     model_type: str
@@ -70,9 +83,12 @@ class ModelTypeSpec:
     capabilities: frozenset[str] = frozenset()
     estimated_size_bytes: int | None = None
     finetune: Callable[..., Any] | None = None
+    finetune_hyperparameters: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
+        if self.finetune_hyperparameters is not None:
+            object.__setattr__(self, "finetune_hyperparameters", tuple(self.finetune_hyperparameters))
         object.__setattr__(self, "builtin_models", tuple(self.builtin_models))
         object.__setattr__(self, "capabilities", frozenset(self.capabilities))
         unknown = [t for t in self.tasks if t not in TASKS]

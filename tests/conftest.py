@@ -13,6 +13,46 @@ REPO = Path(__file__).resolve().parents[1]
 AINODE = Path(sys.executable).parent / "ainode"
 
 
+# Variables of the user's shell that would point the tests at the user's node, home or plugin choice.
+USER_ENV = ("AINODE_HOST", "AINODE_PORT", "AINODE_LOAD_PLUGINS", "AINODE_DISABLE_PLUGINS", "AINODE_PLUGIN_OVERRIDES")
+
+
+def _repository_distributions() -> set[str]:
+    import tomllib
+
+    from ainode_core.records import normalise_name
+
+    return {normalise_name(tomllib.loads(path.read_text())["project"]["name"])
+            for path in REPO.glob("plugins/*/pyproject.toml")}
+
+
+def _other_installed_plugins() -> list[str]:
+    """Entry points of ``ainode.plugins`` that this repository does not ship (a plugin the user installed
+    into .venv following the README)."""
+    from importlib import metadata
+
+    from ainode_core.plugins import ENTRY_POINT_GROUP
+    from ainode_core.records import normalise_name
+
+    ours = _repository_distributions()
+    return sorted(ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+                  if ep.dist is None or normalise_name(ep.dist.metadata["Name"]) not in ours)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _independent_of_the_users_setup(tmp_path_factory):
+    """`make test` must pass after the README's own steps: a node home whose conf file the user edited (the
+    repository root is the default home) and plugins the user installed into .venv are not the tests' business.
+    Every test gets an empty default home and sees only the repository's plugins (plus those it makes)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in USER_ENV:
+            patch.delenv(name, raising=False)
+        patch.setenv("IOTDB_AINODE_HOME", str(tmp_path_factory.mktemp("default-home")))
+        if others := _other_installed_plugins():
+            patch.setenv("AINODE_DISABLE_PLUGINS", ",".join(others))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
     """The hub is unreachable here: fail fast instead of waiting on timeouts."""
@@ -76,3 +116,12 @@ def run_cli(*args: str, env: dict | None = None, home: Path | None = None, timeo
     if home is not None:
         full_env["IOTDB_AINODE_HOME"] = str(home)
     return subprocess.run([str(AINODE), *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+def closed_port() -> int:
+    """A local port where nothing listens (bound, then released): a node that is not there."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

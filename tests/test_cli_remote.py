@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,8 @@ import pytest
 from safetensors.numpy import save_file
 
 from ainode_core.cli.main import main
-from ainode_core.client import AINodeRequestError, ModelStateError
+from ainode_core.client import AINodeRequestError, InputWarning, ModelStateError, WrongTaskError
+from ainode_core.errors import AINodeError
 from ainode_core.testing.node import RunningNode, make_home, make_site
 
 # A model with quantiles, rows level-major like chronos2: level k, target c → last value of c + 10 * level.
@@ -38,6 +40,29 @@ class QuantilePipeline(ForecastPipeline):
 def ainode_register_model_types():
     return [ModelTypeSpec("quantile_demo", QuantilePipeline, capabilities=frozenset({"quantiles"}),
                           builtin_models=(BuiltinModel("quantile_demo"),))]
+'''
+
+# A model whose instances take 2 s to build: `load --wait --timeout` can run out before it is placed.
+SLOW_LOAD_PLUGIN = '''
+import time
+import numpy as np
+from ainode_core import hookimpl, ModelTypeSpec, BuiltinModel
+from ainode_core.pipelines import ForecastPipeline
+
+
+class SlowLoadPipeline(ForecastPipeline):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        time.sleep(2)
+
+    def forecast(self, inputs, **kw):
+        return [np.zeros((item["targets"].shape[0], kw["output_length"])) for item in inputs]
+
+
+@hookimpl
+def ainode_register_model_types():
+    return [ModelTypeSpec("slow_load", SlowLoadPipeline, estimated_size_bytes=10**13,
+                          builtin_models=(BuiltinModel("slow_load"),))]
 '''
 
 PIPELINE = '''
@@ -69,7 +94,8 @@ def model_folder(root: Path, name: str, model_type: str, import_delay: float = 0
 def node(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli-remote")
     # registrations longer than 0.3 s go on in the background, so their progress can be watched
-    running = RunningNode(make_home(root, "ain_model_registration_wait_in_ms=300\n"), site=make_site(root, {"ainode_plugin_quantile_demo": QUANTILE_PLUGIN}))
+    site = make_site(root, {"ainode_plugin_quantile_demo": QUANTILE_PLUGIN, "ainode_plugin_slow_load": SLOW_LOAD_PLUGIN})
+    running = RunningNode(make_home(root, "ain_model_registration_wait_in_ms=300\n"), site=site)
     yield running
     assert running.stop() == 0
 
@@ -82,6 +108,22 @@ def ainode(node, capsys):
         captured = capsys.readouterr()
         return code, captured.out, captured.err
     return run
+
+
+@pytest.fixture
+def figures(monkeypatch) -> list:
+    """The matplotlib figures the CLI's --plot builds, to read their artists."""
+    import ainode_core.plot as plot
+
+    built: list = []
+    for name in ("forecast_figure", "detection_figure"):
+        original = getattr(plot, name)
+
+        def spy(*args, _original=original, **kwargs):
+            built.append(_original(*args, **kwargs))
+            return built[-1]
+        monkeypatch.setattr(plot, name, spy)
+    return built
 
 
 def table_rows(text: str) -> list[list[str]]:
@@ -178,11 +220,10 @@ def test_cli_forecast_writes_the_output_file_and_a_plot_with_the_band(ainode, ho
     last = pd.read_csv(hourly_csv)["s1"].iloc[-1]
     assert written["s1_q0.9"].iloc[0] == pytest.approx(last + 9.0)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    from tests.test_plot import columns_with, BLUE, ORANGE, BAND
+    from tests.test_plot import columns_with, BLUE, BAND
 
-    history, forecast, band = columns_with(png, BLUE), columns_with(png, ORANGE), columns_with(png, BAND)
-    assert forecast.max() > history.max() + 20  # the forecast line runs on right of the history
-    assert (band > history.max()).sum() > 20  # and the quantile band is filled there
+    line, band = columns_with(png, BLUE), columns_with(png, BAND)
+    assert line.size and band.size and np.median(band) > np.median(line)  # the band over the forecast's span
 
 
 def test_cli_forecast_refuses_an_unknown_column_and_bad_options(ainode, hourly_csv):
@@ -196,7 +237,7 @@ def test_cli_forecast_refuses_an_unknown_column_and_bad_options(ainode, hourly_c
     assert code == 1 and "error 1599" in err and "output_length" in err
 
 
-def test_cli_detect_flags_the_spike_and_plots_it(ainode, tmp_path):
+def test_cli_detect_flags_the_spike_and_plots_it(ainode, tmp_path, figures):
     values = np.sin(np.arange(120) / 6.0)
     values[77] = 25.0
     path = tmp_path / "spiky.csv"
@@ -211,6 +252,8 @@ def test_cli_detect_flags_the_spike_and_plots_it(ainode, tmp_path):
     from tests.test_plot import columns_with, RED
 
     assert columns_with(png, RED).size > 0  # the flagged point is marked
+    (markers,) = figures[-1].axes[0].collections
+    assert len(markers.get_offsets()) == 1  # and only that one
 
 
 # --- catalog, devices, placement -------------------------------------------------------------------------
@@ -219,10 +262,11 @@ def test_cli_detect_flags_the_spike_and_plots_it(ainode, tmp_path):
 def test_cli_models_devices_and_placement(ainode):
     code, out, _ = ainode("models")
     header, *rows = table_rows(out)
-    assert code == 0 and header == ["ModelId", "ModelType", "Category", "State", "Reason"]
-    assert ["naive_forecaster", "sktime", "builtin", "active", ""] in rows
+    assert code == 0 and header == ["ModelId", "ModelType", "Task", "Category", "State", "Reason"]
+    assert ["naive_forecaster", "sktime", "forecast", "builtin", "active", ""] in rows
+    assert ["gaussian_hmm", "sktime", "anomaly_detection", "builtin", "active", ""] in rows
     code, out, _ = ainode("models", "quantile_demo", "--json")
-    assert json.loads(out) == [{"model_id": "quantile_demo", "model_type": "quantile_demo",
+    assert json.loads(out) == [{"model_id": "quantile_demo", "model_type": "quantile_demo", "task": "forecast",
                                 "category": "builtin", "state": "active", "reason": ""}]
 
     code, out, _ = ainode("devices", "--json")
@@ -334,3 +378,176 @@ def test_without_a_node_models_falls_back_to_the_local_catalog(capsys, tmp_path)
     assert "naive_forecaster" in {row[0] for row in table_rows(captured.out)}
     assert main(["devices", "--port", port, "--home", str(tmp_path)]) == 1
     assert "--host/--port" in capsys.readouterr().err
+
+
+# --- a model used for the wrong task ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command, model, instead", [
+    ("forecast", "gaussian_hmm", "gaussian_hmm is an anomaly-detection model; use `ainode detect gaussian_hmm "
+                                 "--input {input}` instead"),
+    ("detect", "holtwinters", "holtwinters is a forecasting model; use `ainode forecast holtwinters --input {input} "
+                              "--horizon N` instead"),
+])
+def test_cli_names_the_models_task_and_the_command_to_use_instead(ainode, hourly_csv, command, model, instead):
+    horizon = ["--horizon", "5"] if command == "forecast" else []
+    code, out, err = ainode(command, model, "--input", str(hourly_csv), "--column", "s1", *horizon)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [f"ainode {command}: error: {instead.format(input=hourly_csv)}"]  # one line
+
+
+def test_client_names_the_models_task_and_the_call_to_use_instead(client):
+    series = np.sin(np.arange(120) / 5.0)
+    with pytest.raises(WrongTaskError) as wrong:
+        client.forecast("gaussian_hmm", series, output_length=5)
+    assert wrong.value.code == 1512 and wrong.value.task == "anomaly_detection"
+    assert str(wrong.value) == ("gaussian_hmm is an anomaly-detection model; use AINodeClient.detect('gaussian_hmm', "
+                                "data) instead")
+    with pytest.raises(WrongTaskError, match=r"^holtwinters is a forecasting model; use AINodeClient\.forecast"):
+        client.detect("holtwinters", series)
+
+
+# --- plots through the CLI -------------------------------------------------------------------------------
+
+
+def test_cli_forecast_plot_shows_recent_history_in_one_colour_per_column_on_a_date_axis(ainode, tmp_path, figures):
+    import matplotlib.dates as mdates
+
+    from tests.test_plot import column_colour, lines_by_label, same_colour
+
+    path = tmp_path / "minutes.csv"
+    times = 1_700_000_000_000 + np.arange(500) * 60_000  # epoch ms, one row a minute (2023-11-14)
+    pd.DataFrame({"time": times, "a": np.sin(np.arange(500) / 10), "b": np.cos(np.arange(500) / 10) + 5}).to_csv(
+        path, index=False)
+    png = tmp_path / "f.png"
+    assert ainode("forecast", "naive_forecaster", "--input", str(path), "--horizon", "10", "--plot", str(png))[0] == 0
+    axis = figures[-1].axes[0]
+    lines = lines_by_label(axis)
+    assert len(lines["a"].get_xdata()) == 48  # recent history: max(4 horizons, 48 points), not all 500
+    for position, name in enumerate(["a", "b"]):
+        assert same_colour(lines[name].get_color(), column_colour(position))
+        assert same_colour(lines[f"{name} forecast"].get_color(), column_colour(position))
+    assert isinstance(axis.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+    assert mdates.num2date(axis.get_xlim()[0]).year == 2023  # dates, not raw epoch numbers
+
+    for window, shown in (("all", 500), ("120", 120)):
+        ainode("forecast", "naive_forecaster", "--input", str(path), "--horizon", "10", "--plot", str(png),
+               "--history", window)
+        assert len(lines_by_label(figures[-1].axes[0])["a"].get_xdata()) == shown
+    with pytest.raises(SystemExit):  # argparse: exit 2 with the usage
+        main(["forecast", "naive_forecaster", "--input", str(path), "--horizon", "1", "--history", "none"])
+
+
+def test_cli_detect_plot_draws_hmm_states_as_bands_and_flags_nothing(ainode, tmp_path, figures):
+    from tests.test_plot import legend_texts
+
+    rng = np.random.default_rng(0)
+    values = np.repeat([0.0, 8.0, 0.0, 8.0], 150) + rng.normal(0, 0.3, 600)  # two regimes, not anomalies
+    path = tmp_path / "regimes.csv"
+    pd.DataFrame({"time": 1_700_000_000_000 + np.arange(600) * 1000, "v": values}).to_csv(path, index=False)
+    code, out, _ = ainode("detect", "gaussian_hmm", "--input", str(path), "--option", "n_components=2", "--json",
+                          "--plot", str(tmp_path / "hmm.png"))
+    labels = [record["v_label"] for record in json.loads(out)]
+    assert code == 0 and sorted(set(labels)) == [0.0, 1.0] and labels.count(1.0) == 300  # the model's states
+    axis = figures[-1].axes[0]
+    assert not axis.collections and not any("flagged" in text for text in legend_texts(axis))
+    assert len(axis.patches) == 4 and {"state 0", "state 1"} <= set(legend_texts(axis))  # a band per regime
+
+
+# --- load --wait ------------------------------------------------------------------------------------------
+
+
+def test_cli_load_of_an_inactive_model_fails_at_once_with_the_reason(ainode):
+    started = time.monotonic()
+    code, out, err = ainode("load", "timer_xl", "--devices", "cpu", "--wait")
+    assert code == 1 and "successfully" not in out
+    assert "timer_xl is inactive, so it cannot be loaded: weights missing (config.json, model.safetensors)" in err
+    assert time.monotonic() - started < 10  # at once, not after the 120 s wait
+
+
+def test_cli_load_wait_shows_progress_and_on_timeout_the_state(ainode):
+    code, _, err = ainode("load", "slow_load", "--devices", "cpu", "--wait", "--timeout", "0.5")
+    assert code == 1 and "loading slow_load" in err and "0/1 devices" in err
+    assert "gave up waiting after 0.5 s; slow_load is on no device of cpu. slow_load is active" in err
+    code, _, err = ainode("load", "slow_load", "--devices", "cpu", "--wait", "--timeout", "60")
+    assert code == 0 and "1/1 devices" in err
+    assert ainode("unload", "slow_load", "--devices", "cpu", "--wait")[0] == 0
+
+
+# --- one reader for the CLI and the client ----------------------------------------------------------------
+
+
+def test_cli_and_client_read_a_file_alike(ainode, client, tmp_path):
+    path = tmp_path / "daily.csv"
+    days = pd.date_range("2024-03-01", periods=40, freq="D")
+    pd.DataFrame({"date": days.strftime("%d/%m/%Y"), "load": np.arange(40.0), "site": ["north"] * 40}).to_csv(
+        path, index=False)
+    code, out, err = ainode("forecast", "naive_forecaster", "--input", str(path), "--horizon", "2", "--json")
+    assert code == 0
+    notes = [line.removeprefix("note: ") for line in err.splitlines() if line.startswith("note: ")]
+    assert "left out column 'site' (text, e.g. 'north'): only numbers are series" in notes
+    assert "dates in column 'date' are day-first ('13/03/2024' is 2024-03-13); read them so" in notes
+    assert "You might want" not in err  # pandas' own advice stays out
+    cli_times = [record["Time"] for record in json.loads(out)]
+    assert cli_times == ["2024-04-10T00:00:00", "2024-04-11T00:00:00"]
+
+    with pytest.warns(InputWarning) as warned:
+        forecast = client.forecast("naive_forecaster", path, output_length=2)
+    assert sorted(str(w.message) for w in warned) == sorted(notes)
+    assert [stamp.isoformat() for stamp in forecast.index] == cli_times
+
+
+def test_client_reads_a_frames_datetime_column_as_time_and_names_text_columns(client):
+    frame = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=30, freq="h"), "v": np.arange(30.0),
+                          "tag": ["a"] * 30})
+    with pytest.warns(InputWarning) as warned:
+        forecast = client.forecast("naive_forecaster", frame, output_length=2)
+    assert forecast.columns.tolist() == ["v"]  # 'when' is the time, not a series to forecast
+    assert forecast.index[0] == pd.Timestamp("2024-01-02 06:00")
+    messages = [str(w.message) for w in warned]
+    assert "using column 'when' (dates) as the time" in messages
+    assert "left out column 'tag' (text, e.g. 'a'): only numbers are series" in messages
+    with pytest.raises(AINodeError, match=r"the data has no numeric column \(columns: name\)"):
+        client.forecast("naive_forecaster", pd.DataFrame({"name": ["a", "b", "c"]}), output_length=2)
+
+
+def test_cli_refuses_a_text_column_by_name(ainode, hourly_csv):
+    code, _, err = ainode("forecast", "naive_forecaster", "--input", str(hourly_csv), "--column", "label",
+                          "--horizon", "3")
+    assert code == 2 and "column 'label' holds text, e.g. 'x', not numbers; pick numeric columns (s1, s2)" in err
+
+
+def test_cli_without_a_time_column_says_rows_are_steps_and_keeps_them_integers(ainode, tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("a\n1\n2\n3\n4\n")
+    code, out, err = ainode("forecast", "naive_forecaster", "--input", str(path), "--horizon", "2", "--json")
+    assert code == 0 and "rows are used as steps 0..3" in err
+    assert [record["Time"] for record in json.loads(out)] == [4, 5]
+
+
+def test_cli_tells_epoch_seconds_from_milliseconds_by_their_size(ainode, tmp_path):
+    path = tmp_path / "seconds.csv"
+    pd.DataFrame({"time": 1_700_000_000 + np.arange(30) * 60, "v": np.arange(30.0)}).to_csv(path, index=False)
+    code, out, err = ainode("forecast", "naive_forecaster", "--input", str(path), "--horizon", "2", "--json")
+    assert code == 0 and "holds epoch seconds" in err
+    start = (1_700_000_000 + 30 * 60) * 1000  # milliseconds, one minute after the last row
+    assert [record["Time"] for record in json.loads(out)] == [start, start + 60_000]
+
+
+# --- options a model does not take ------------------------------------------------------------------------
+
+
+def test_an_option_the_model_lacks_says_which_models_offer_it(client, ainode, hourly_csv):
+    series = np.sin(np.arange(60) / 4.0) + 5
+    with pytest.raises(AINodeRequestError) as lacking:
+        client.forecast("holtwinters", series, output_length=3, quantiles=[0.1, 0.9], sp=12)
+    message = str(lacking.value)
+    assert "Unknown option" not in message  # not a typo: a feature other models have
+    assert ("holtwinters gives point forecasts only, no quantiles; the option 'quantiles' is offered by "
+            "chronos2, quantile_demo, sundial.") in message
+    with pytest.raises(AINodeRequestError, match=r"Unknown option 'trnd' for model holtwinters\. Did you mean "
+                                                 r"'trend'\?"):
+        client.forecast("holtwinters", series, output_length=3, trnd="add")
+    code, _, err = ainode("forecast", "naive_forecaster", "--input", str(hourly_csv), "--horizon", "3",
+                          "--quantiles", "0.5")
+    assert code == 1 and "naive_forecaster gives point forecasts only, no quantiles" in err

@@ -112,11 +112,15 @@ def test_sundial_and_chronos2_fine_tune_through_the_same_call(node, dataset):
     first_day = [1_700_000_000_000, 1_700_000_000_000 + 600 * 3_600_000]  # a time range keeps 600 rows
     assert tune(node.port, "plant_sundial", "sundial", [csv_schema(dataset, first_day)], train_epochs="1",
                 iter_per_epoch="4", batch_size="4", learning_rate="0.001", context_length="96").code == 200
-    assert tune(node.port, "plant_chronos", "chronos2", [csv_schema(dataset)], train_epochs="1",
-                iter_per_epoch="4", batch_size="4", learning_rate="0.01", prediction_length="16").code == 200
+    assert tune(node.port, "plant_chronos", "chronos2", [csv_schema(dataset)], train_epochs="2",
+                iter_per_epoch="2", batch_size="4", learning_rate="0.01", prediction_length="16").code == 200
     for model_id, model_type in (("plant_sundial", "sundial"), ("plant_chronos", "t5")):
         final = wait_until_trained(node.port, model_id)
         assert (final["state"], final["type"]) == ("active", model_type), final
+    # Chronos-2's trainer counts steps; its progress reads in the epochs asked for, not as the trainer's dict.
+    node_log = (node.home / "logs/log_ainode_all.log").read_text()
+    assert "fine-tuning plant_chronos: epoch 2/2, iteration 2/2, loss" in node_log
+    assert "'epoch'" not in node_log
     probe = 20 + 5 * np.sin(2 * np.pi * np.arange(240) / 24)
     assert not np.allclose(forecast(node.port, "plant_chronos", probe, 16), forecast(node.port, "chronos2", probe, 16))
     assert forecast(node.port, "plant_sundial", probe, 48).shape == (48, 1)
@@ -139,20 +143,63 @@ def test_dataset_problems_are_named(node, dataset, tmp_path):
     assert status.code == 1512 and "no such file" in status.message
     status = tune(node.port, "no_dataset", "timer_xl", [])
     assert status.code == 1512 and "ON DATASET" in status.message
+    status = tune(node.port, "empty_range", "timer_xl", [csv_schema(dataset, [5, 5])])
+    assert status.code == 1512 and "is empty" in status.message
 
+
+@pytest.mark.parametrize(("case", "expected"), [
+    ("no numeric column", "numeric"),
+    ("too little data", "no series of 144 points"),
+    ("a time range with no rows", "no rows"),
+])
+def test_a_dataset_that_cannot_train_is_refused_by_the_call_and_leaves_no_model(node, dataset, tmp_path, case,
+                                                                                  expected):
+    """Read and checked before the call answers: the caller gets the reason, and the id stays free."""
+    short = tmp_path / "short.csv"
+    pd.read_csv(dataset).head(100).to_csv(short, index=False)  # < 96 + 48 rows
     words = tmp_path / "words.csv"
     words.write_text("Time,label\n1,a\n2,b\n")
-    assert tune(node.port, "bad_data", "timer_xl", [csv_schema(words)]).code == 200
-    final = wait_until_trained(node.port, "bad_data")
-    assert final["state"] == "failed" and "numeric" in final["reason"], final
+    schema = {"no numeric column": csv_schema(words), "too little data": csv_schema(short),
+              "a time range with no rows": csv_schema(dataset, [0, 1000])}[case]
+    status = tune(node.port, "bad_data", "timer_xl", [schema], context_length="96", iter_per_epoch="2")
+    assert (status.code, expected in status.message) == (1512, True), status.message
+    assert model_row(node.port, "bad_data") == {}
     assert not list((node.home / "data/ainode/models/fine_tuned").glob(".bad_data*"))  # no leftovers
+
+
+@pytest.mark.parametrize(("base", "params", "message"), [
+    ("timer_xl", {"train_epoch": "2"},
+     "Unknown hyperparameter 'train_epoch' for timer_xl. Did you mean 'train_epochs'?"),
+    ("chronos2", {"learnig_rate": "0.1"}, "Did you mean 'learning_rate'?"),
+    ("holtwinters", {"train_epochs": "2"}, "Its hyperparameters are: device, max_season_length, max_states, "
+                                           "min_autocorrelation."),
+])
+def test_an_unknown_hyperparameter_is_refused_with_the_name_meant(node, dataset, base, params, message):
+    status = tune(node.port, "typo_model", base, [csv_schema(dataset)], **params)
+    assert (status.code, message in status.message) == (1512, True), status.message
+    assert model_row(node.port, "typo_model") == {}
+
+
+def test_the_cli_and_sql_refuse_a_misspelled_hyperparameter_too(node, dataset, capsys):
+    from ainode_core.cli.main import main
+
+    code = main(["finetune", "typo_cli", "--base", "timer_xl", "--dataset", f"file://{dataset}",
+                 "--hp", "train_epoch=2", "--port", str(node.port)])
+    err = capsys.readouterr().err
+    assert code == 1 and "error 1512" in err and "Did you mean 'train_epochs'?" in err, err
+    code = main(["sql", "--port", str(node.port), "-e", "CREATE MODEL typo_sql WITH HYPERPARAMETERS "
+                 f"(train_epoch=2) FROM MODEL timer_xl ON DATASET ('file://{dataset}')"])
+    err = capsys.readouterr().err
+    assert code == 1 and "1512" in err and "Did you mean 'train_epochs'?" in err, err
+    assert model_row(node.port, "typo_cli") == model_row(node.port, "typo_sql") == {}
 
 
 def test_sktime_models_learn_their_settings_from_the_dataset(node, dataset):
     from sktime.forecasting.exp_smoothing import ExponentialSmoothing
 
     assert tune(node.port, "plant_hw", "holtwinters", [csv_schema(dataset)]).code == 200
-    assert tune(node.port, "plant_stray", "stray", [csv_schema(dataset)]).code == 200
+    refused = tune(node.port, "plant_stray", "stray", [csv_schema(dataset)])
+    assert refused.code == 1505 and "stray has nothing to learn" in refused.message
     assert wait_until_trained(node.port, "plant_hw")["state"] == "active"
     config = json.loads((node.home / "data/ainode/models/fine_tuned/plant_hw/config.json").read_text())
     assert config["sp"] == 24  # the daily cycle of hourly data, not the base's 12
@@ -162,8 +209,7 @@ def test_sktime_models_learn_their_settings_from_the_dataset(node, dataset):
                                     initialization_method="estimated").fit(probe).predict(np.arange(1, 13))
     np.testing.assert_allclose(forecast(node.port, "plant_hw", probe.to_numpy(), 12)[:, 0], expected.to_numpy(),
                                rtol=1e-6)
-    final = wait_until_trained(node.port, "plant_stray")
-    assert final["state"] == "failed" and "stray has nothing to learn" in final["reason"]
+    assert model_row(node.port, "plant_stray") == {}  # refused by the call (below), not a failed model
 
 
 def test_existing_id_is_refused(node, dataset):
@@ -257,8 +303,47 @@ def test_a_tree_model_dataset_is_read_from_the_iotdb_datanode(tmp_path):
         assert summary["db_type"] == "iotdb.tree" and len(summary["metrics"]["losses"]) == 3
 
         status = tune(running.port, "tree_missing", "timer_xl", [t.IDataSchema(schemaName="root.nowhere.**")])
-        assert status.code == 200
-        final = wait_until_trained(running.port, "tree_missing")
-        assert final["state"] == "failed" and "root.nowhere" in final["reason"], final
+        assert status.code != 200 and "root.nowhere" in status.message, status.message
+        assert model_row(running.port, "tree_missing") == {}
     finally:
         assert running.stop() == 0
+
+
+def _wait_for_reason(port: int, model_id: str, text: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in model_row(port, model_id).get("reason", ""):
+        assert time.monotonic() < deadline, model_row(port, model_id)
+        time.sleep(0.2)
+
+
+def test_a_fine_tuning_that_failed_does_not_hold_its_id(node, dataset):
+    long_job = dict(train_epochs="1000", iter_per_epoch="100000", context_length="96")
+    assert tune(node.port, "retried", "timer_xl", [csv_schema(dataset)], **long_job).code == 200
+    _wait_for_reason(node.port, "retried", "iteration")
+    for process in _training_processes(node.home):
+        process.kill()  # what the OOM killer does mid-training
+    final = wait_until_trained(node.port, "retried")
+    assert final["state"] == "failed" and "without a result" in final["reason"], final
+
+    status = tune(node.port, "retried", "timer_xl", [csv_schema(dataset)], train_epochs="1", iter_per_epoch="2",
+                  context_length="96")
+    assert status.code == 200, status.message
+    assert wait_until_trained(node.port, "retried")["state"] == "active"
+    assert tune(node.port, "retried", "sundial", [csv_schema(dataset)]).code == 1503  # an active one does
+
+
+def test_drop_model_cancels_a_running_fine_tuning(node, dataset, capsys):
+    from ainode_core.cli.main import main
+
+    assert tune(node.port, "cancelled", "timer_xl", [csv_schema(dataset)], train_epochs="1000",
+                iter_per_epoch="100000", context_length="96").code == 200
+    _wait_for_reason(node.port, "cancelled", "iteration")
+    assert _training_processes(node.home)
+
+    assert main(["drop", "cancelled", "--port", str(node.port)]) == 0, capsys.readouterr().err
+    assert "successfully" in capsys.readouterr().out
+    assert model_row(node.port, "cancelled") == {}
+    assert not _training_processes(node.home)
+    assert not list((node.home / "data/ainode/models/fine_tuned").glob("*cancelled*"))
+    # It stopped between two steps at the node's request, not by a kill.
+    assert "stopped at the node's request" in (node.home / "logs/finetune-cancelled.log").read_text()

@@ -7,6 +7,7 @@ import pytest
 
 from ainode_core.errors import InvalidInferenceConfigError, StatusCode
 from ainode_core.ingress import read_frame
+from ainode_core.ingress.files import read_series
 
 T0 = 1_700_000_000_000  # epoch ms, as IoTDB stores time
 
@@ -88,6 +89,37 @@ def test_csv_without_a_time_column_gets_a_range_index(tmp_path):
     assert isinstance(frame.index, pd.RangeIndex)
     np.testing.assert_array_equal(frame.to_numpy(), [[1, 2], [3, 4], [5, 6]])
     _expect_error("no time column.*leave timeRange out", path, [0, 10])
+
+
+def test_ambiguous_dates_take_the_reading_that_keeps_the_rows_in_order_and_say_so(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text("date,v\n11/01/2024,1\n12/01/2024,2\n01/02/2024,3\n02/02/2024,4\n")
+
+    series = read_series(path)
+
+    assert [d.strftime("%Y-%m-%d") for d in series.frame.index] == ["2024-01-11", "2024-01-12", "2024-02-01",
+                                                                     "2024-02-02"]
+    (note,) = series.notes
+    assert "read either month-first or day-first; read day-first" in note and "'11/01/2024'" in note
+
+
+def test_unreadable_dates_name_the_row_and_value_without_pandas_advice(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("time,v\n2024-03-01,1\n2024-03-02,2\nyesterday,3\n")
+    error = _expect_error(r"time column 'time' holds 'yesterday' at row 2, which is neither a date nor an epoch "
+                          r"number; write dates as ISO 8601", path)
+    assert "You might want" not in error.message and "format=" not in error.message
+
+
+def test_epoch_seconds_become_milliseconds_and_a_date_column_of_any_name_is_the_time(tmp_path):
+    seconds, named = tmp_path / "s.csv", tmp_path / "day.csv"
+    pd.DataFrame({"time": [1_700_000_000, 1_700_000_060], "v": [1.0, 2.0]}).to_csv(seconds, index=False)
+    pd.DataFrame({"day": ["2024-03-01", "2024-03-02"], "v": [1.0, 2.0]}).to_csv(named, index=False)
+
+    assert list(read_frame(seconds).index) == [1_700_000_000_000, 1_700_000_060_000]
+    series = read_series(named)
+    assert isinstance(series.frame.index, pd.DatetimeIndex) and list(series.frame.columns) == ["v"]
+    assert series.notes == ("using column 'day' (dates) as the time",)
 
 
 def test_file_uri_is_accepted(tmp_path):

@@ -116,8 +116,8 @@ def test_create_from_model_on_dataset(sql, tmp_path):
     data = tmp_path / "train.csv"
     pd.DataFrame({"time": START_MS + np.arange(120) * 1000, "v": np.sin(np.arange(120) / 3.0)}).to_csv(data,
                                                                                                   index=False)
-    code, out, _ = sql(f"CREATE MODEL sql_tuned WITH HYPERPARAMETERS (train_epochs=1) FROM MODEL holtwinters "
-                       f"ON DATASET ('file://{data}')")
+    code, out, _ = sql(f"CREATE MODEL sql_tuned WITH HYPERPARAMETERS (max_season_length=50) "
+                       f"FROM MODEL holtwinters ON DATASET ('file://{data}')")
     assert code == 0 and "successfully" in out
     rows = wait_for(sql, "SHOW MODELS sql_tuned", lambda rows: rows and rows[0][3] != "training")
     assert rows[1] == ["sql_tuned", "sktime", "fine_tuned", "active"]

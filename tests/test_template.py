@@ -1,9 +1,13 @@
 """The cookiecutter template renders a plugin that installs, passes its own tests and shows up in a node."""
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from cookiecutter.main import cookiecutter
 
@@ -48,8 +52,25 @@ def test_rendered_plugin_installs_passes_its_tests_and_is_served(tmp_path):
             assert len(row) == 1, models.to_string()
             assert row.iloc[0]["ModelType"] == MODEL_TYPE
             assert row.iloc[0]["Category"].lower() == "builtin"
+            _run_the_readmes_sql(project, node.port, tmp_path)
         finally:
             node.stop()
     finally:
         removed = _pip("uninstall", "-y", f"ainode-plugin-{PLUGIN}")
         assert removed.returncode == 0, removed.stdout + removed.stderr
+
+
+def _run_the_readmes_sql(project: Path, port: int, tmp_path: Path) -> None:
+    """Every `ainode sql` line the rendered README suggests runs as written, on the data it describes."""
+    commands = [shlex.split(line.strip()) for line in (project / "README.md").read_text().splitlines()
+                if line.strip().startswith("ainode sql")]
+    assert len(commands) >= 2, "the README suggests no `ainode sql` to try"
+    work = tmp_path / "try-it"
+    work.mkdir()
+    pd.DataFrame({"time": pd.date_range("2024-01-01", periods=48, freq="h"),
+                  "s": np.arange(48, dtype=float)}).to_csv(work / "data.csv", index=False)
+    for command in commands:
+        ran = subprocess.run([str(Path(sys.executable).parent / "ainode"), *command[1:], "--port", str(port)],
+                             cwd=work, capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, f"{' '.join(command)}\n{ran.stdout}{ran.stderr}"
+        assert MODEL_TYPE in ran.stdout or "output" in ran.stdout, ran.stdout

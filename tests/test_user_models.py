@@ -48,6 +48,23 @@ def test_register_forecast_and_drop(node, client, tmp_path):
     assert client.forecast("shift_two", np.arange(5.0), output_length=3).iloc[0, 0] == 204.0
 
 
+def test_a_folder_without_weights_registers_and_serves(client, tmp_path):
+    folder = tmp_path / "weightless"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "last_twice", "pipeline_cls": "pipe.LastTwice"}')
+    (folder / "pipe.py").write_text(textwrap.dedent("""
+        import numpy as np
+        from ainode_core.pipelines import ForecastPipeline
+
+        class LastTwice(ForecastPipeline):
+            def forecast(self, inputs, **options):
+                return [np.repeat(2 * item["targets"][:, -1:], options["output_length"], axis=1) for item in inputs]
+    """))
+    assert client.register("last_twice", f"file://{folder}") == "active"
+    assert client.forecast("last_twice", np.arange(5.0), output_length=2).iloc[:, 0].tolist() == [8.0, 8.0]
+    client.drop("last_twice")
+
+
 @pytest.mark.parametrize("model_id, model_type, code, text", [
     ("arima", "fresh_type", 1503, "already exists"),
     ("t5_clash", "t5", 1505, "'t5' is already used by a Transformers config, pick another name."),

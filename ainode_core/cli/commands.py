@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ainode_core.cli.output import print_json, print_table
@@ -23,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_home(start)
     start.add_argument("--standalone", action="store_true",
                        help="do not join an IoTDB cluster (no ConfigNode): the embedded mode for trying ainode out")
+    start.add_argument("--check", action="store_true",
+                       help="only check that it could start (config valid, no node running in this home, port "
+                            "free) and exit 0, or 1 with the reason")
     start.set_defaults(handler=cmd_start)
 
     stop = sub.add_parser("stop", help="ask a running node to stop (graceful)")
@@ -42,8 +46,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_start(args: argparse.Namespace) -> int:
     from ainode_core.daemon import run_node
+    from ainode_core.running import StartRefused, claim_home
 
-    return run_node(_settings(args), standalone=args.standalone)
+    settings = _settings(args)
+    try:
+        if args.check:
+            claim_home(settings).close()
+            port = settings.ain_rpc_port or "any free port"
+            config = f"{settings.source_file} is valid" if settings.source_file else "no config file (defaults)"
+            print(f"ainode can start: {config}, no node runs in {settings.home}, port {port} is free")
+            return 0
+        return run_node(settings, standalone=args.standalone)
+    except StartRefused as exc:
+        print(f"ainode start: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_stop(args: argparse.Namespace) -> int:

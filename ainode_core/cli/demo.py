@@ -37,6 +37,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     home = args.home.resolve()
     started = time.monotonic()
+    # Starting takes a while (plugins, torch): say what is going on rather than sit silent.
+    print(f"starting a standalone ainode in {home} (loading its plugins takes a little while)...", flush=True)
     node = RunningNode(make_home(home.parent, "", name=home.name))
     try:
         port = node.port

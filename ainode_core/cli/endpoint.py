@@ -79,14 +79,7 @@ def resolve_endpoint(args: argparse.Namespace) -> Endpoint:
 
 def _running_node(settings) -> tuple[str, int] | None:
     """The address in ``<ain_system_dir>/ainode.pid`` when that process is alive."""
-    try:
-        from ainode_core.daemon import pid_file
+    from ainode_core.running import running_node
 
-        path = pid_file(settings)
-        lines = path.read_text().split()
-        pid = int(lines[0])
-        os.kill(pid, 0)  # raises when the node is gone (a stale pid file)
-        host, _, port = lines[1].rpartition(":")
-        return host, int(port)
-    except (OSError, ValueError, IndexError):
-        return None
+    node = running_node(settings)
+    return (node.host, node.port) if node is not None else None

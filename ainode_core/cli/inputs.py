@@ -1,6 +1,7 @@
 """Reading what the user typed on the command line: input files, columns, k=v options, time ranges."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -72,14 +73,17 @@ def parse_time_range(text: str | None) -> tuple[int, int] | None:
 
 def read_input(path: Path | str, columns: Sequence[str] | None = None,
                time_range: Sequence[int] | None = None) -> pd.DataFrame:
-    """A CSV/Parquet/TsFile as a frame indexed by time, keeping ``columns`` (all numeric ones by default)."""
-    from ainode_core.ingress.files import read_frame
+    """A CSV/Parquet/TsFile as a frame indexed by time, keeping ``columns`` (all numeric ones by default), read
+    by the same reader as the client's; what it assumed (time column, units, day-first dates, columns left
+    out, rows as steps) is printed as notes on stderr."""
+    from ainode_core.ingress.files import read_series
+    from ainode_core.ingress.shaping import ColumnChoiceError
 
-    frame = read_frame(path, time_range=time_range)
-    if not columns:
-        return frame
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise UsageError(f"{path}: no numeric column {', '.join(map(repr, missing))}; "
-                         f"the file has {', '.join(map(str, frame.columns))}")
-    return frame[list(columns)]
+    try:
+        series = read_series(path, time_range, columns)
+    except ColumnChoiceError as exc:  # a --column mistake: exit 2, like argparse
+        raise UsageError(exc.message) from None
+    for note in (*series.notes, series.steps_note()):
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+    return series.frame

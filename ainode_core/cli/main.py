@@ -10,13 +10,14 @@ from ainode_core.errors import AINodeError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ainode_core.cli import cluster_demo, commands, demo, remote, sql
+    from ainode_core.cli import cluster_demo, commands, demo, remote, sql, status
 
     parser = argparse.ArgumentParser(prog="ainode", description="A pluggable AI node for Apache IoTDB.")
     parser.add_argument("--version", action="version", version=f"ainode {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.register(sub)
+    status.register(sub)
     remote.register(sub)
     sql.register(sub)
     demo.register(sub)

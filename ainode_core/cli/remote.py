@@ -6,10 +6,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ainode_core.cli.endpoint import NodeUnreachable, add_endpoint_args, resolve_endpoint
 from ainode_core.cli.output import print_json, print_table
+from ainode_core.plot import FLAG_SHARE, HISTORY_HORIZONS, MIN_HISTORY
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; the client is imported when a command runs
+    from ainode_core.client import WrongTaskError
 
 SUCCESS_MESSAGE = "Msg: The statement is executed successfully."
 
@@ -30,7 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     forecast.add_argument("--horizon", required=True, type=int, help="number of steps to forecast")
     forecast.add_argument("--quantiles", help="quantile levels, e.g. 0.1,0.5,0.9 (models with quantiles)")
     forecast.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option (repeatable)")
-    forecast.add_argument("--plot", type=Path, help="write a PNG: history, forecast, quantile band")
+    forecast.add_argument("--plot", type=Path, help="write a PNG: recent history, forecast, quantile band; "
+                                                    "one colour per column")
+    forecast.add_argument("--history", type=_history_window, default=None, metavar="N|all",
+                          help="history points the plot shows (default: the last "
+                               f"{HISTORY_HORIZONS} horizons, at least {MIN_HISTORY} points)")
     forecast.add_argument("--output", type=Path, help="write the forecast as CSV (or .parquet)")
     forecast.set_defaults(handler=cmd_forecast)
 
@@ -39,7 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     detect.add_argument("--input", required=True, type=Path, help="CSV, Parquet or TsFile with a time column")
     detect.add_argument("--column", action="append", metavar="C", help="a column to check (repeatable)")
     detect.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option (repeatable)")
-    detect.add_argument("--plot", type=Path, help="write a PNG: series with flagged points / states")
+    detect.add_argument("--plot", type=Path, help="write a PNG: one panel per column, flagged points marked "
+                                                  "or states as coloured bands")
+    detect.add_argument("--labels", choices=("auto", "flags", "states"), default="auto",
+                        help="how the plot reads the labels: 0/1 outlier flags, or states (e.g. an HMM's); "
+                             f"auto: flags when 0/1 with at most {FLAG_SHARE:.0%} ones")
     detect.add_argument("--output", type=Path, help="write values and labels as CSV (or .parquet)")
     detect.set_defaults(handler=cmd_detect)
 
@@ -72,7 +84,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     reg.add_argument("--timeout", type=float, default=600, help="seconds to wait for activation")
     reg.set_defaults(handler=cmd_register)
 
-    drop = _common(sub.add_parser("drop", help="drop a user-defined or fine-tuned model (DROP MODEL)"),
+    drop = _common(sub.add_parser("drop", help="drop a user-defined or fine-tuned model (DROP MODEL); a "
+                                                "fine-tuning still running is cancelled"),
                    json_flag=False)
     drop.add_argument("model")
     drop.set_defaults(handler=cmd_drop)
@@ -97,34 +110,70 @@ def _client(args: argparse.Namespace):
     return resolve_endpoint(args).connect()
 
 
+def _history_window(text: str) -> int | str:
+    """``--history``: ``all`` or a positive number of points."""
+    if text.strip().lower() == "all":
+        return "all"
+    try:
+        points = int(text)
+    except ValueError:
+        points = 0
+    if points < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of points (e.g. 500) or 'all'")
+    return points
+
+
+# The command that serves each task, for "use ... instead" (classification has none: CALL INFERENCE).
+TASK_COMMANDS = {"forecast": "`ainode forecast {model} --input {input} --horizon N`",
+                 "anomaly_detection": "`ainode detect {model} --input {input}`"}
+
+
+def _wrong_task(exc: "WrongTaskError", args: argparse.Namespace) -> Exception:
+    """A model of another task: one line naming its task and the command that serves it (exit 2)."""
+    from ainode_core.cli.inputs import UsageError
+    from ainode_core.client import wrong_task_message
+
+    command = TASK_COMMANDS.get(exc.task, "").format(model=exc.model_id, input=args.input)
+    return UsageError(wrong_task_message(exc.model_id, exc.task, command))
+
+
 # --- inference -----------------------------------------------------------------------------------------
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     from ainode_core.cli.inputs import parse_key_values, parse_quantiles, read_input
+    from ainode_core.client import WrongTaskError
 
     options = parse_key_values(args.option)
     quantiles = parse_quantiles(args.quantiles)
     history = read_input(args.input, args.column)
     with _client(args) as client:
-        forecast = client.forecast(args.model, history, output_length=args.horizon, quantiles=quantiles,
-                                   **options)
+        try:
+            forecast = client.forecast(args.model, history, output_length=args.horizon, quantiles=quantiles,
+                                       **options)
+        except WrongTaskError as exc:
+            raise _wrong_task(exc, args) from None
     _emit(args, forecast)
     if args.plot:
         from ainode_core.plot import plot_forecast
 
-        path = plot_forecast(history, forecast, args.plot, title=f"{args.model} forecast of {args.input.name}")
+        path = plot_forecast(history, forecast, args.plot, title=f"{args.model} forecast of {args.input.name}",
+                             history_window=args.history)
         print(f"plot written to {path}", file=sys.stderr)
     return 0
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
     from ainode_core.cli.inputs import parse_key_values, read_input
+    from ainode_core.client import WrongTaskError
 
     options = parse_key_values(args.option)
     series = read_input(args.input, args.column)
     with _client(args) as client:
-        labels = client.detect(args.model, series, **options)
+        try:
+            labels = client.detect(args.model, series, **options)
+        except WrongTaskError as exc:
+            raise _wrong_task(exc, args) from None
     result = series.copy()
     for column in labels.columns:  # values and labels side by side: which point, flagged how
         result[f"{column}_label"] = labels[column].to_numpy()
@@ -132,7 +181,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
     if args.plot:
         from ainode_core.plot import plot_detection
 
-        path = plot_detection(series, labels, args.plot, title=f"{args.model} on {args.input.name}")
+        path = plot_detection(series, labels, args.plot, title=f"{args.model} on {args.input.name}",
+                              kind=args.labels)
         print(f"plot written to {path}", file=sys.stderr)
     return 0
 
@@ -151,8 +201,9 @@ def _emit(args: argparse.Namespace, frame: Any) -> None:
 
 # --- catalog and devices -------------------------------------------------------------------------------
 
-MODEL_COLUMNS = ("ModelId", "ModelType", "Category", "State", "Reason")
-_MODEL_KEYS = ("model_id", "model_type", "category", "state", "reason")
+# IoTDB's SHOW MODELS columns, plus each model's task (which command runs it) and the reason for its state.
+MODEL_COLUMNS = ("ModelId", "ModelType", "Task", "Category", "State", "Reason")
+_MODEL_KEYS = ("model_id", "model_type", "task", "category", "state", "reason")
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -174,13 +225,38 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def _local_models(args: argparse.Namespace) -> list[tuple[str, ...]]:
+    """The home's catalog as last saved, read only: a listing must not create or change a node's files
+    (a ModelCatalog would create ``data/ainode/models`` wherever the command happens to run). Without a
+    catalog, the built-in models of the installed plugins."""
+    import json
+
     from ainode_core.config import load_settings
-    from ainode_core.models.catalog import ModelCatalog
+    from ainode_core.models.catalog import CATALOG_FILE
+    from ainode_core.models.record import ModelRecord
+
+    settings = load_settings(args.home)
+    path = settings.ain_models_dir / CATALOG_FILE
+    if not path.is_file():
+        print(f"No node has run with home {settings.home} (no {path}); listing the installed built-in models.",
+              file=sys.stderr)
+        rows = _installed_builtins(settings.ain_models_dir)
+    else:
+        records = [ModelRecord.from_json(item) for item in json.loads(path.read_text("utf-8"))["models"]]
+        rows = [(r.model_id, r.model_type, r.task, r.category.value, r.state.value, r.reason) for r in records]
+    return [row for row in rows if args.model in (None, row[0])]
+
+
+def _installed_builtins(models_dir: Path) -> list[tuple[str, ...]]:
     from ainode_core.plugins import get_plugin_manager
 
-    catalog = ModelCatalog(load_settings(args.home).ain_models_dir, get_plugin_manager())
-    return [(r.model_id, r.model_type, r.category.value, r.state.value, r.reason) for r in catalog.list()
-            if args.model in (None, r.model_id)]
+    rows = []
+    for model_id, registered in sorted(get_plugin_manager().registry("builtin_models").items()):
+        builtin, spec = registered.record
+        folder = models_dir / "builtin" / model_id
+        missing = [name for name in builtin.weight_files if builtin.needs_weights and not (folder / name).is_file()]
+        rows.append((model_id, spec.model_type, builtin.task, "builtin", "inactive" if missing else "active",
+                     f"weights missing: copy {', '.join(missing)} into {folder}" if missing else ""))
+    return rows
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
@@ -223,23 +299,63 @@ def _placement(args: argparse.Namespace, *, loading: bool) -> int:
 
     devices = parse_devices(args.devices)
     with _client(args) as client:
+        if loading and not _loadable(client, args.model):
+            return 1
         (client.load if loading else client.unload)(args.model, devices)
         print(SUCCESS_MESSAGE)
         if not args.wait:
             print(f"{'Loading' if loading else 'Unloading'} runs in the background; `ainode loaded` shows it.",
                   file=sys.stderr)
             return 0
-        deadline = time.monotonic() + args.timeout
+        return _wait_placed(client, args.model, devices, loading=loading, timeout=args.timeout)
+
+
+def _loadable(client: Any, model_id: str) -> bool:
+    """Only an active model can be loaded: say at once why another cannot (SHOW MODELS' reason). An unknown
+    model is left to the node, which answers 1504."""
+    known = client.model_state(model_id)
+    if known is None or known[0] == "active":
+        return True
+    state, reason, _ = known
+    print(f"error: {model_id} is {state}, so it cannot be loaded{': ' + reason if reason else ''}. "
+          "Load it once `ainode models` shows it active.", file=sys.stderr)
+    return False
+
+
+def _wait_placed(client: Any, model_id: str, devices: list[str], *, loading: bool, timeout: float) -> int:
+    """Poll SHOW LOADED MODELS with a progress bar (devices done / devices asked) until the change shows;
+    on timeout say where the model is, and its state and reason."""
+    from ainode_core.cli.progress import ReasonBar
+
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    with ReasonBar(f"{'loading' if loading else 'unloading'} {model_id}") as bar:
         while True:
             current = client.loaded(devices)
-            placed = {d for d in devices if current.get(d, {}).get(args.model, 0) > 0}
-            if (placed == set(devices)) if loading else not placed:
+            placed = {d for d in devices if current.get(d, {}).get(model_id, 0) > 0}
+            done = placed if loading else set(devices) - placed
+            bar(f"{len(done)}/{len(devices)} devices")
+            if done == set(devices):
+                bar.close(f"{'on' if loading else 'off'} {', '.join(devices)}")
                 return 0
+            known = client.model_state(model_id)
+            if known is None or (loading and known[0] != "active"):  # dropped, or failed, while we waited
+                bar.close(known[0] if known else "dropped")
+                return _gave_up(model_id, devices, placed, known, why="stopped waiting")
             if time.monotonic() > deadline:
-                print(f"gave up waiting after {args.timeout:g} s; {args.model} is on "
-                      f"{', '.join(sorted(placed)) or 'no device'} of {', '.join(devices)}", file=sys.stderr)
-                return 1
-            time.sleep(0.1)
+                bar.close("timed out")
+                return _gave_up(model_id, devices, placed, known, why=f"gave up waiting after {timeout:g} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def _gave_up(model_id: str, devices: list[str], placed: set[str], known: tuple[str, str, str] | None, *,
+             why: str) -> int:
+    where = ", ".join(sorted(placed)) or "no device"
+    state = (f"{model_id} is {known[0]}{': ' + known[1] if known[1] else ''}" if known
+             else f"{model_id} no longer exists")
+    print(f"{why}; {model_id} is on {where} of {', '.join(devices)}. {state}", file=sys.stderr)
+    return 1
 
 
 def cmd_register(args: argparse.Namespace) -> int:
@@ -278,6 +394,11 @@ def cmd_finetune(args: argparse.Namespace) -> int:
             except ModelStateError:
                 bar.close("failed")
                 return _report_state(client, args.model, "failed", expected="active")
+            except KeyboardInterrupt:  # stops the waiting only: hours of training should not hang on one key
+                bar.close("still training")
+                print(f"stopped waiting; {args.model} goes on training in the node (`ainode models {args.model}` "
+                      f"shows how far); `ainode drop {args.model}` cancels it", file=sys.stderr)
+                return 130
             bar.close(state)
         return _report_state(client, args.model, state, expected="active")
 

@@ -30,6 +30,7 @@ from ainode_core.errors import (
 from ainode_core.inference.events import InferenceEvent
 from ainode_core.inference.isolation import ProcessPipeline
 from ainode_core.inference.requests import InferenceRequest
+from ainode_core.inference.warmup import warm_up
 from ainode_core.inference.worker import ModelWorker, settle
 from ainode_core.models.catalog import ModelCatalog
 from ainode_core.models.record import State
@@ -145,7 +146,9 @@ class InferenceEngine:
         if self.settings.ain_inference_isolation == "process":
             type_folder, folder_model_id = type_folder_of(self.catalog, record.model_type)
             return ProcessPipeline(record.model_type, type_folder, folder_model_id, info, device.torch_device)
-        return spec.pipeline_cls(info, device=device.torch_device)
+        pipeline = spec.pipeline_cls(info, device=device.torch_device)
+        warm_up(pipeline)
+        return pipeline
 
     def _after_inference(self, event: InferenceEvent) -> None:
         self.plugins.notify("ainode_after_inference", event=event)

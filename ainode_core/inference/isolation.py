@@ -27,11 +27,13 @@ def _serve(connection: Connection, model_type: str, type_folder: str | None, fol
            info: ModelInfo, device: str) -> None:
     """The child: build the pipeline once, then answer ("run", inputs, options) messages until EOF."""
     from ainode_core.inference.engine import measured_size_bytes
+    from ainode_core.inference.warmup import warm_up
     from ainode_core.models.resolve import resolve_model_type
 
     try:
         spec = resolve_model_type(model_type, type_folder, folder_model_id)
         pipeline = spec.pipeline_cls(info, device=device)
+        warm_up(pipeline)
     except Exception as exc:
         connection.send(("error", _code_of(exc), _message_of(exc)))
         return

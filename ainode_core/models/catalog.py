@@ -98,12 +98,22 @@ class ModelCatalog:
             record.created_at = previous.created_at
         if builtin.needs_weights:
             missing = self.missing_weight_files(builtin)
-            if missing:
+            folder = self.models_dir / Category.BUILTIN.value / builtin.model_id
+            record.reason = builtin.licence_note
+            if missing and builtin.noncommercial_licence:
+                record.state = State.INACTIVE
+                record.reason = (  # the operator decides: the licence first, then both ways to get the weights
+                    f"weights missing ({', '.join(missing)}); {builtin.licence_note}. The node fetches them "
+                    f"from https://huggingface.co/{builtin.hf_repo_id} only if you opt in with "
+                    f"ain_fetch_noncommercial_weights=true in conf/iotdb-ainode.properties; or copy "
+                    f"{' and '.join(builtin.weight_files)} into {folder}"
+                )
+            elif missing:
                 record.state = State.INACTIVE
                 record.reason = (
                     f"weights missing ({', '.join(missing)}): the node fetches them from "
                     f"https://huggingface.co/{builtin.hf_repo_id} when online; offline, copy config.json and "
-                    f"model.safetensors into {self.models_dir / Category.BUILTIN.value / builtin.model_id}"
+                    f"model.safetensors into {folder}"
                 )
         return record
 

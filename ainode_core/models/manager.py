@@ -117,7 +117,7 @@ class ModelManager:
                     f"({', '.join(map(str, roots))}); see ain_model_uri_allowed_roots")
             if not path.is_dir():
                 raise InvalidURIError(f"Invalid URI {uri!r}: {path} is not a folder on the AINode's machine")
-            missing = [n for n in ("config.json", "model.safetensors") if not (path / n).is_file()]
+            missing = [n for n in storages.REQUIRED_FILES if not (path / n).is_file()]
             if missing:
                 raise InvalidURIError(f"Invalid URI {uri!r}: the folder lacks {', '.join(missing)}")
             # links out of the folder and the size limit, from the file sizes: refused before a byte is copied
@@ -226,8 +226,12 @@ class ModelManager:
             raise ModelNotExistError(model_id, for_drop=True) from None
         if record.category is Category.BUILTIN:
             raise DropBuiltinModelError(model_id)
-        if record.state in (State.ACTIVATING, State.TRAINING):
-            raise DropModelError(f"Model {model_id} is {record.state.value}; wait until it finishes, then drop it.")
+        if record.state is State.TRAINING:
+            from ainode_core.training.tasks import cancel_tuning
+
+            cancel_tuning(self, model_id)  # stops the job at its next step; then the model goes like any other
+        elif record.state is State.ACTIVATING:
+            raise DropModelError(f"Model {model_id} is activating; wait until it finishes, then drop it.")
         self.catalog.update(model_id, state=State.DROPPING, reason="dropping")
         self.engine.drop_instances(model_id)
         self.plugins.remove_plugin(folders.plugin_name(model_id))
@@ -239,8 +243,7 @@ class ModelManager:
     def finetune(self, request: Any) -> ModelRecord:
         from ainode_core.training.tasks import start_tuning
 
-        with self._lock:
-            return start_tuning(self, request)
+        return start_tuning(self, request, self._lock)
 
     def shutdown(self) -> None:
         """Stop fine-tuning processes: their models end ``failed`` (training cannot resume)."""

@@ -9,7 +9,10 @@ from typing import Callable, Iterator
 
 from ainode_core.errors import CreateModelError, InvalidURIError
 
-MODEL_FILES = ("config.json", "model.safetensors")
+MODEL_FILES = ("config.json", "model.safetensors")  # what a hub download fetches
+# What a local folder must hold: a model without weights (a statistical one, or one that builds its own) is fine;
+# a pipeline that needs weights says so when it loads.
+REQUIRED_FILES = ("config.json",)
 MIB = 1024 * 1024
 _CHUNK = MIB
 
@@ -143,7 +146,7 @@ def fetch_file_uri(uri: str, destination: Path, progress: Callable[[str], None] 
     source = Path(path_text)
     if not source.is_dir():
         raise InvalidURIError(f"Invalid URI {uri!r}: {source} is not a folder")
-    missing = [name for name in MODEL_FILES if not (source / name).is_file()]
+    missing = [name for name in REQUIRED_FILES if not (source / name).is_file()]
     if missing:
         raise InvalidURIError(f"Invalid URI {uri!r}: the folder lacks {', '.join(missing)}")
     files = plan_folder_copy(source)  # the size limit was checked at CREATE MODEL, and is again after the copy

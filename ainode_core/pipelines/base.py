@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 import numpy as np
 
 from ainode_core.errors import InferenceInternalError, InvalidInferenceConfigError
-from ainode_core.pipelines.validation import validate_forecast_inputs, validate_target_inputs
+from ainode_core.pipelines.validation import check_option_names, validate_forecast_inputs, validate_target_inputs
 
 SeriesInput = dict[str, Any]
 
@@ -51,6 +51,13 @@ class Pipeline(ABC):
     """One model instance on one device. Subclasses load their model in ``__init__`` (or lazily)."""
 
     task: ClassVar[str] = ""
+    # The request options the pipeline reads. When listed, any other name (node options aside) fails the
+    # request at once with a message naming it ("did you mean ...", "this model gives point forecasts only;
+    # quantiles are offered by ..."); ``None`` leaves options to the pipeline.
+    accepted_options: ClassVar[frozenset[str] | None] = None
+    # (context length, horizon) of one forecast run when an instance is built, before it takes requests, so
+    # that one-time costs of a first call do not land on the first callers (see inference/warmup.py).
+    warm_up_shape: ClassVar[tuple[int, int] | None] = None
 
     def __init__(self, model_info: ModelInfo, device: str = "cpu", **model_kwargs: Any) -> None:
         self.model_info = model_info
@@ -66,7 +73,13 @@ class Pipeline(ABC):
         request that cannot run fails at once and alone, with a message about its own input. Returns the
         validated inputs. The base pipelines check shapes, covariates and lengths; a plugin adds its own rules
         (call ``super().check``). ``preprocess`` checks again, for callers that run the pipeline directly."""
+        self.check_options(infer_kwargs)
         return validate_target_inputs(inputs)
+
+    def check_options(self, infer_kwargs: Mapping[str, Any]) -> None:
+        """Refuse option names outside :attr:`accepted_options` (when the pipeline lists them)."""
+        if self.accepted_options is not None:
+            check_option_names(self.model_info.model_id, infer_kwargs, self.accepted_options)
 
     def preprocess(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
         return self.check(inputs, **infer_kwargs)
@@ -91,6 +104,7 @@ class ForecastPipeline(Pipeline):
     task = "forecast"
 
     def check(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
+        self.check_options(infer_kwargs)
         return validate_forecast_inputs(inputs, infer_kwargs.get("output_length"))
 
     @abstractmethod

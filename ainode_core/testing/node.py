@@ -35,7 +35,8 @@ class RunningNode:
     def __init__(self, home: Path, *, standalone: bool = True, site: Path | None = None,
                  env: dict[str, str] | None = None) -> None:
         self.home = home
-        full_env = dict(os.environ, IOTDB_AINODE_HOME=str(home), HF_HUB_OFFLINE="1", **(env or {}))
+        # offline unless ``env`` says otherwise (HF_HUB_OFFLINE="0" with a fake HF_ENDPOINT, say)
+        full_env = {**os.environ, "IOTDB_AINODE_HOME": str(home), "HF_HUB_OFFLINE": "1", **(env or {})}
         if site is not None:
             full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
         args = [sys.executable, "-m", "ainode_core.cli.main", "start"] + (["--standalone"] if standalone else [])

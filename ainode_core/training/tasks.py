@@ -1,12 +1,17 @@
 """CREATE MODEL new FROM MODEL base ON DATASET (...): checked at once, trained in a child process.
 
-``start_tuning`` validates what a user can fix right away (ids, base, fine-tuning support, hyperparameters,
-device, a dataset file that does not exist) and answers; the new model shows ``training`` with the latest
-progress as its reason. A :class:`TrainingTask` thread runs ``python -m ainode_core.training.worker`` and
-follows its events: on success the weights move from a hidden staging folder into ``fine_tuned/<id>/``
-(with ``training.json``: base, dataset, hyperparameters, losses) and the model becomes ``active``; on any
-failure the staging folder goes and the model is ``failed`` with the reason. A node restart mid-training
-leaves ``failed`` (see the catalog's recovery); a node that stops gracefully says so at once.
+``start_tuning`` validates what a user can fix right away (ids, base, fine-tuning support, hyperparameters
+by name and value, device, a dataset file that does not exist), then starts the job and waits (at most
+``ain_model_registration_wait_in_ms``) until the job has read its dataset and the model type has accepted
+it (its first progress report): a bad dataset, too little data or a time range that selects nothing is
+answered to the caller and leaves no model behind. Past that point the new model shows ``training`` with
+the latest progress as its reason. A :class:`TrainingTask` thread runs ``python -m
+ainode_core.training.worker`` and follows its events: on success the weights move from a hidden staging
+folder into ``fine_tuned/<id>/`` (with ``training.json``: base, dataset, hyperparameters, losses) and the
+model becomes ``active``; on any failure the staging folder goes and the model is ``failed`` with the
+reason. A ``failed`` fine-tuned model does not hold its id: the next CREATE MODEL of that id replaces it.
+:func:`cancel_tuning` (DROP MODEL on a training model) stops a job at its next step. A node restart
+mid-training leaves ``failed`` (see the catalog's recovery); a node that stops gracefully says so at once.
 """
 from __future__ import annotations
 
@@ -22,7 +27,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ainode_core.errors import CreateModelError, InvalidInferenceConfigError, ModelExistedError
+from ainode_core.errors import (
+    AINodeError,
+    CreateModelError,
+    InvalidInferenceConfigError,
+    ModelExistedError,
+    StatusCode,
+)
 from ainode_core.ingress.files import resolve_path
 from ainode_core.ingress.timerange import check_time_range
 from ainode_core.models.atomic import atomic_write_bytes
@@ -38,6 +49,8 @@ log = logging.getLogger(__name__)
 
 DB_TYPES = ("iotdb.tree", "iotdb.table")
 PROGRESS_SAVE_INTERVAL = 1.0  # seconds between catalog writes for progress (the last one is always written)
+STOP_GRACE_SECONDS = 5.0  # a job asked to stop that has not reached its next step by then is killed
+NODE_STOPPED = "the node stopped while this model was training"
 
 
 def _schemas(request: Any) -> list[tuple[str, list[int] | None]]:
@@ -66,14 +79,36 @@ def _schemas(request: Any) -> list[tuple[str, list[int] | None]]:
     return schemas
 
 
-def start_tuning(manager: "ModelManager", request: Any) -> ModelRecord:
+def start_tuning(manager: "ModelManager", request: Any, lock: threading.Lock) -> ModelRecord:
+    """Claim the new model's id and start its job under ``lock`` (the manager's), then wait for the job's
+    dataset checks outside it: they may take up to ``ain_model_registration_wait_in_ms``, and other
+    registrations must not wait for them."""
+    with lock:
+        started = _begin_tuning(manager, request)
+    if isinstance(started, ModelRecord):
+        return started
+    refusal = started.wait_checked(manager.settings.ain_model_registration_wait_in_ms / 1000)
+    model_id = started.record.model_id
+    if refusal is not None:  # the dataset or the model type said no: nothing half-created stays behind
+        with lock:
+            manager.tasks.pop(model_id, None)
+            manager.catalog.remove(model_id)
+        raise refusal
+    return manager.catalog.get(model_id)
+
+
+def _begin_tuning(manager: "ModelManager", request: Any) -> "ModelRecord | TrainingTask":
+    """The checks that need no data, then the record and the job: the job itself, or the existing record
+    when this is the same call again."""
     validate_model_id(request.modelId)
     base = manager.catalog.get(request.existingModelId)
     existing = manager.catalog.find(request.modelId)
     if existing is not None and existing.category is Category.FINE_TUNED and existing.base_model == base.model_id \
             and existing.state in (State.TRAINING, State.ACTIVE) and request.modelId in manager.tasks:
         return existing  # the same call again (a DataNode re-sends a call whose answer timed out)
-    if existing is not None:
+    replaced = existing if existing is not None and existing.category is Category.FINE_TUNED \
+        and existing.state is State.FAILED else None  # a failed fine-tuning holds nothing worth its id
+    if existing is not None and replaced is None:
         raise ModelExistedError(request.modelId)
     spec = manager.catalog.spec_for(base)
     if spec is None or spec.finetune is None:
@@ -87,10 +122,13 @@ def start_tuning(manager: "ModelManager", request: Any) -> ModelRecord:
     if db_type not in DB_TYPES:
         raise InvalidInferenceConfigError(f"dbType must be one of {', '.join(DB_TYPES)}, got {db_type!r}.")
     schemas = _schemas(request)
-    params = parse_hyperparameters(request.parameters)
+    params = parse_hyperparameters(request.parameters, spec.finetune_hyperparameters, base.model_id)
     device_id = str(params.pop("device", "") or "")
     device = manager.engine.device(device_id) if device_id else manager.engine.default_device()
 
+    if replaced is not None:
+        manager.tasks.pop(replaced.model_id, None)
+        manager.catalog.remove(replaced.model_id)
     final = manager.catalog.models_dir / Category.FINE_TUNED.value / request.modelId
     final.parent.mkdir(parents=True, exist_ok=True)
     record = manager.catalog.add(ModelRecord(
@@ -107,7 +145,20 @@ def start_tuning(manager: "ModelManager", request: Any) -> ModelRecord:
     task = TrainingTask(manager, record, job, staging, final)
     manager.tasks[record.model_id] = task
     task.start()
-    return record
+    return task
+
+
+def cancel_tuning(manager: "ModelManager", model_id: str, reason: str = "cancelled by DROP MODEL") -> bool:
+    """Stop ``model_id``'s running fine-tuning and wait for it: the job stops at its next step (killed if it
+    does not get there within :data:`STOP_GRACE_SECONDS`), its staging folder goes and its record is left
+    ``failed`` with ``reason``. False when no job of that id runs."""
+    task = manager.tasks.get(model_id)
+    if task is None or not task.is_alive():
+        return False
+    task.stop(reason)
+    task.join(STOP_GRACE_SECONDS + 10)
+    manager.tasks.pop(model_id, None)
+    return True
 
 
 def _tunable(manager: "ModelManager") -> list[str]:
@@ -123,12 +174,23 @@ class TrainingTask(threading.Thread):
         self.manager, self.record, self.job = manager, record, job
         self.staging, self.final = staging, final
         self.process: subprocess.Popen | None = None
-        self.stopping = False
+        self.stop_reason: str | None = None  # set by stop(): why the job ends early
+        self.checked = threading.Event()  # the job passed its dataset checks (or ended)
+        self._refusal: AINodeError | None = None
+        self._caller_waiting = True  # start_tuning still waits: an early failure is its answer
+        self._lock = threading.Lock()
         self._last_save = 0.0
 
     @property
     def model_id(self) -> str:
         return self.record.model_id
+
+    def wait_checked(self, timeout: float) -> AINodeError | None:
+        """Wait until the job has accepted its dataset (or ``timeout``); the error that ended it before that."""
+        self.checked.wait(timeout)
+        with self._lock:
+            self._caller_waiting = False
+            return self._refusal
 
     def _progress(self, message: str, force: bool = False) -> None:
         log.info("fine-tuning %s: %s", self.model_id, message)
@@ -154,7 +216,10 @@ class TrainingTask(threading.Thread):
     def run(self) -> None:
         outcome: dict[str, Any] = {}
         try:
-            self.process, read_fd = self._spawn()
+            with self._lock:
+                self.process, read_fd = self._spawn()
+            if self.stop_reason is not None:  # stopped while it was being spawned
+                self.stop(self.stop_reason)
             with os.fdopen(read_fd, "r", encoding="utf-8") as events:
                 for line in events:
                     try:
@@ -163,22 +228,26 @@ class TrainingTask(threading.Thread):
                         continue
                     if event.get("event") == "progress":
                         self._progress(str(event.get("message", "")))
+                    elif event.get("event") == "started":
+                        self.checked.set()
                     else:
                         outcome = event
             code = self.process.wait()
-            if self.stopping:
-                raise _Failed("the node stopped while this model was training")
+            if self.stop_reason is not None:
+                raise _Failed(self.stop_reason)
             if outcome.get("event") == "error":
-                raise _Failed(str(outcome.get("message")))
+                raise _Failed(str(outcome.get("message")), outcome.get("code"))
             if code != 0 or outcome.get("event") != "done":
                 raise _Failed(f"the training process exited with code {code} without a result "
                               f"(see {self.manager.settings.ain_logs_dir / f'finetune-{self.model_id}.log'})")
             self._publish(outcome.get("metrics") or {})
         except _Failed as exc:
-            self._fail(str(exc))
+            self._fail(exc.message, exc.code)
         except Exception as exc:  # a bug here must still end the model's training state
             log.exception("fine-tuning %s", self.model_id)
             self._fail(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.checked.set()
 
     def _publish(self, metrics: dict[str, Any]) -> None:
         model_dir = self.staging / "model"
@@ -202,17 +271,44 @@ class TrainingTask(threading.Thread):
                                     reason=f"fine-tuned from {self.job.base['model_id']}{detail}")
         log.info("fine-tuned model %s is active%s", self.model_id, detail)
 
-    def _fail(self, message: str) -> None:
-        log.warning("fine-tuning %s failed: %s", self.model_id, message)
+    def _fail(self, message: str, code: int | None = None) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+        with self._lock:
+            if self._caller_waiting and not self.checked.is_set() and self.stop_reason is None:
+                log.info("fine-tuning %s refused: %s", self.model_id, message)
+                self._refusal = _status_error(message, code)
+                return  # start_tuning answers it and removes the record
+        log.warning("fine-tuning %s failed: %s", self.model_id, message)
         if self.model_id in self.manager.catalog:
             self.manager.catalog.update(self.model_id, state=State.FAILED, reason=message)
 
-    def stop(self) -> None:
-        self.stopping = True
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+    def stop(self, reason: str = NODE_STOPPED) -> None:
+        """Ask the job to stop: SIGTERM makes the worker stop at its next step; a kill follows if it does not."""
+        with self._lock:
+            self.stop_reason = reason
+            process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            killer = threading.Timer(STOP_GRACE_SECONDS, _kill_if_running, (process,))
+            killer.daemon = True
+            killer.start()
+
+
+def _kill_if_running(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        log.warning("training process %d did not stop within %.0f s; killing it", process.pid, STOP_GRACE_SECONDS)
+        process.kill()
+
+
+def _status_error(message: str, code: int | None) -> AINodeError:
+    """The worker's error with its status code (1512 for a bad dataset or hyperparameter; else 1505)."""
+    error = CreateModelError(message)
+    if code is not None and code in StatusCode._value2member_map_:
+        error.code = StatusCode(code)
+    return error
 
 
 class _Failed(Exception):
-    pass
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.code = message, code

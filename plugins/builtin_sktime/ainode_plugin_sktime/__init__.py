@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ainode_core import ModelTypeSpec, hookimpl
 from ainode_plugin_sktime.catalog import builtin_models
-from ainode_plugin_sktime.finetune import finetune
+from ainode_plugin_sktime.finetune import HYPERPARAMETERS, finetune
 from ainode_plugin_sktime.pipelines import SktimePipeline
 
 MODEL_TYPE = "sktime"
@@ -27,5 +27,6 @@ def ainode_register_model_types() -> list[ModelTypeSpec]:
             capabilities=frozenset({"batching", "finetune"}),
             estimated_size_bytes=1 << 20,  # no weights; an instance holds only its defaults
             finetune=finetune,  # learns settings (season length, ARIMA order, HMM states): see finetune.py
+            finetune_hyperparameters=HYPERPARAMETERS,
         )
     ]

@@ -29,6 +29,7 @@ from ainode_core.training.datasets import named_series
 from ainode_plugin_sktime.pipelines import algorithm_for
 
 MIN_POINTS = 16
+HYPERPARAMETERS = ("max_season_length", "min_autocorrelation", "max_states")  # all finetune reads
 
 
 def _int(params: Mapping[str, Any], name: str, default: int, low: int) -> int:

@@ -6,43 +6,29 @@ and the request's options (``infer_kwargs``). SQL sends every value as a string 
 and then the option's own :class:`Option` check, so ``"24"``, ``24`` and ``24.0`` all mean ``24``.
 
 A request may carry options meant for the node rather than the model (``output_length``, ``timeout_ms``,
-``model_id``, ...). Those are listed in :data:`NODE_OPTIONS` and skipped; any other name a model does not know
-is an error naming the option and listing what the model accepts.
+``model_id``, ...). Those are the core's :data:`~ainode_core.pipelines.validation.NODE_OPTIONS` and skipped;
+any other name a model does not know is an error from the core's shared message: a near miss gets "did you
+mean", an option other models offer (``quantiles``) says which, and every message lists what the model
+accepts.
 """
 from __future__ import annotations
 
 import ast
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from ainode_core.errors import InvalidInferenceConfigError
+from ainode_core.pipelines.validation import NODE_OPTIONS, unsupported_option_message
+from ainode_core.pipelines.validation import normalise_option as normalise_key  # the plugin's name for it
 
 log = logging.getLogger("ainode_plugin_sktime")
-
-# Keys the node (not the model) uses: the request's output length, deadlines, routing, covariate payloads.
-# They may arrive inside the options map of a request, so a model skips them instead of rejecting them.
-NODE_OPTIONS: frozenset[str] = frozenset({
-    "output_length", "predict_length", "input_length", "output_start_time", "output_interval",
-    "timeout_ms", "timeout", "deadline_ms",
-    "model_id", "device", "device_id", "device_ids", "devices",
-    "auto_adapt", "history_covs", "future_covs", "past_covariates", "future_covariates",
-    "batch_size", "priority", "request_id", "generate_time", "keep_input",
-})
 
 # Keys a config.json may carry that describe the model rather than set an estimator parameter.
 CONFIG_METADATA: frozenset[str] = frozenset({
     "model_type", "sktime_model", "model_id", "task", "description", "auto_map", "pipeline_cls",
     "architectures", "transformers_version", "torch_dtype",
 })
-
-_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
-
-
-def normalise_key(name: str) -> str:
-    """``outputLength`` / ``Output-Length`` / ``output_length`` are one key."""
-    return _CAMEL.sub(r"_\1", str(name).strip()).lower().replace("-", "_")
 
 
 def parse_literal(value: Any) -> Any:
@@ -103,9 +89,8 @@ class OptionSet:
             name = self.canonical_name(key)
             if name is None:
                 if strict:
-                    raise InvalidInferenceConfigError(
-                        f"Unknown option '{key}' for model {self.model_id}. Options it accepts: "
-                        f"{', '.join(self.names())}.")
+                    raise InvalidInferenceConfigError(unsupported_option_message(
+                        self.model_id, key, [*self.options, *self.aliases], listing=", ".join(self.names())))
                 log.debug("model %s: %s key '%s' is not an option of this model; ignored", self.model_id, source, key)
                 continue
             if name in given_as and given_as[name] != key:

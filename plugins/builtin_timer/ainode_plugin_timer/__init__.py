@@ -10,7 +10,7 @@ Importing this module is cheap: torch and transformers are imported when a pipel
 from __future__ import annotations
 
 from ainode_core import BuiltinModel, ModelTypeSpec, hookimpl
-from ainode_plugin_timer.finetune import finetune_sundial, finetune_timer
+from ainode_plugin_timer.finetune import HYPERPARAMETERS, finetune_sundial, finetune_timer
 from ainode_plugin_timer.sundial.pipeline import SundialPipeline
 from ainode_plugin_timer.timer.pipeline import TimerPipeline
 
@@ -32,6 +32,7 @@ def ainode_register_model_types() -> list[ModelTypeSpec]:
             capabilities=frozenset({"batching", "finetune"}),
             estimated_size_bytes=TIMER_PARAMETERS * _FLOAT32,
             finetune=finetune_timer,
+            finetune_hyperparameters=HYPERPARAMETERS,
             builtin_models=(
                 BuiltinModel(
                     model_id="timer_xl",
@@ -50,6 +51,7 @@ def ainode_register_model_types() -> list[ModelTypeSpec]:
             capabilities=frozenset({"batching", "sampling", "quantiles", "finetune"}),
             estimated_size_bytes=SUNDIAL_PARAMETERS * _FLOAT32,
             finetune=finetune_sundial,
+            finetune_hyperparameters=HYPERPARAMETERS,
             builtin_models=(
                 BuiltinModel(
                     model_id="sundial",

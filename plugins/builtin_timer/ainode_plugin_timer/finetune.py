@@ -31,10 +31,13 @@ import numpy as np
 from ainode_core.errors import InvalidInferenceConfigError
 from ainode_core.pipelines.base import ModelInfo
 from ainode_core.training.datasets import named_series
+from ainode_core.training.progress import epoch_progress
 from ainode_plugin_timer.options import get_int
 from ainode_plugin_timer.series import clean_series
 
 MAX_WINDOWS = 20_000
+# What _finetune reads (ModelTypeSpec.finetune_hyperparameters: any other name is refused up front).
+HYPERPARAMETERS = ("train_epochs", "iter_per_epoch", "learning_rate", "batch_size", "context_length", "seed")
 
 
 def _float(params: Mapping[str, Any], name: str, default: float) -> float:
@@ -124,8 +127,7 @@ def _finetune(kind: str, model_info: ModelInfo, dataset: Any, params: Mapping[st
                 losses.append(loss_value)
                 epoch_losses.append(loss_value)
                 if progress is not None:
-                    progress(f"epoch {epoch + 1}/{epochs}, iteration {iteration + 1}/{iterations}, "
-                             f"loss {loss_value:.6f}")
+                    progress(epoch_progress(epoch * iterations + iteration + 1, epochs, iterations, loss_value))
             # The best epoch (mean training loss) is what gets saved, not merely the last one.
             epoch_loss = float(np.mean(epoch_losses))
             if epoch_loss < best_loss:

@@ -93,6 +93,16 @@ def test_bad_options_name_the_option(pipe, options):
     assert next(iter(options)) in error.value.message
 
 
+def test_options_timer_does_not_take_are_refused_with_advice(pipe):
+    """quantiles is a feature of other models, not a typo; a near miss gets "did you mean"."""
+    with pytest.raises(InvalidInferenceConfigError) as lacking:
+        pipe.run([{"targets": np.ones(200)}], output_length=10, quantiles="0.1,0.9")
+    assert "gives point forecasts only, no quantiles; the option 'quantiles' is offered by" in lacking.value.message
+    assert "sundial" in lacking.value.message and "Unknown option" not in lacking.value.message
+    with pytest.raises(InvalidInferenceConfigError, match="Unknown option 'revn'.*Did you mean 'revin'"):
+        pipe.run([{"targets": np.ones(200)}], output_length=10, revn="false")
+
+
 def test_model_config_supplies_option_defaults(fixture_info):
     """A model's stored defaults (e.g. a fine-tuned copy saved with revin off) apply unless the request
     says otherwise."""

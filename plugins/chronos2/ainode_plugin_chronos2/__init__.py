@@ -5,7 +5,7 @@ Registration stays import-light: torch and chronos load with the first model ins
 from __future__ import annotations
 
 from ainode_core import BuiltinModel, ModelTypeSpec, hookimpl
-from ainode_plugin_chronos2.finetune import finetune
+from ainode_plugin_chronos2.finetune import HYPERPARAMETERS, finetune
 from ainode_plugin_chronos2.pipeline import Chronos2ForecastPipeline
 
 MODEL_TYPE = "t5"  # what amazon/chronos-2's config.json says, and what IoTDB lists for chronos2
@@ -34,6 +34,7 @@ def ainode_register_model_types() -> list[ModelTypeSpec]:
             capabilities=frozenset({"batching", "covariates", "quantiles", "finetune"}),
             estimated_size_bytes=ESTIMATED_SIZE_BYTES,
             finetune=finetune,
+            finetune_hyperparameters=tuple(HYPERPARAMETERS),
         )
     ]
 

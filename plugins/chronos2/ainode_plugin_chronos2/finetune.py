@@ -14,6 +14,7 @@ import numpy as np
 
 from ainode_core.errors import InvalidInferenceConfigError
 from ainode_core.pipelines.base import ModelInfo
+from ainode_core.training.progress import epoch_progress
 
 # Hyperparameter → (type, default). train_epochs × iter_per_epoch = optimiser steps.
 HYPERPARAMETERS: dict[str, tuple[type, Any]] = {
@@ -92,11 +93,14 @@ def finetune(model_info: ModelInfo, dataset: Iterable[Any], params: Mapping[str,
 
     class _Progress(TrainerCallback):
         def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
-            if logs and "loss" in logs:
-                losses.append(float(logs["loss"]))
-            progress(f"step {state.global_step}/{steps}: {logs or {}}")
+            if not logs or "loss" not in logs:
+                return  # the trainer's closing summary (runtime, samples/s) is not progress
+            losses.append(float(logs["loss"]))
+            progress(epoch_progress(state.global_step, hyper["train_epochs"], hyper["iter_per_epoch"],
+                                    float(logs["loss"])))
 
-    progress(f"fine-tuning {model_info.model_id} for {steps} steps on {len(series)} series")
+    progress(f"fine-tuning {model_info.model_id}: {hyper['train_epochs']} epochs of {hyper['iter_per_epoch']} "
+             f"iterations ({steps} steps) on {len(series)} series")
     with tempfile.TemporaryDirectory(prefix="chronos2-finetune-") as scratch:
         tuned = base.fit(
             inputs=series,

@@ -23,6 +23,9 @@ from ainode_plugin_chronos2.validation import reject_infinite_values
 class Chronos2ForecastPipeline(ForecastPipeline):
     """One Chronos-2 instance on one device (``cpu``, ``cuda:0``, ...)."""
 
+    accepted_options = frozenset({QUANTILES_OPTION})
+    warm_up_shape = (512, 96)
+
     def __init__(self, model_info: ModelInfo, device: str = "cpu", **model_kwargs: Any) -> None:
         super().__init__(model_info, device=device, **model_kwargs)
         from ainode_plugin_chronos2.loading import load_chronos2

@@ -29,6 +29,8 @@ def test_finetuned_weights_are_served_by_the_same_pipeline(manager, checkpoint: 
     assert metrics["losses"] and np.isfinite(metrics["losses"]).all()
     assert sorted(p.name for p in Path(out).iterdir()) == ["config.json", "model.safetensors"]
     assert messages and "2 steps" in messages[0]
+    # the trainer counts steps; progress reads in the epochs and iterations asked for
+    assert [m.split(", loss")[0] for m in messages[1:-1]] == ["epoch 1/1, iteration 1/2", "epoch 1/1, iteration 2/2"]
 
     tuned = spec.pipeline_cls(ModelInfo(model_id="tuned", model_type="t5", category="fine_tuned", path=out))
     probe = [{"targets": 3.0 * np.sin(np.arange(64) / 4.0)}]

@@ -38,6 +38,9 @@ OPTION_NAMES = ("revin", "num_samples", "num_sampling_steps", "seed", "quantiles
 
 
 class SundialPipeline(ForecastPipeline):
+    accepted_options = frozenset(OPTION_NAMES)
+    warm_up_shape = (2880, 96)
+
     def __init__(self, model_info: ModelInfo, device: str = "cpu", **model_kwargs: Any) -> None:
         super().__init__(model_info, device=device, **model_kwargs)
         from ainode_plugin_timer.sundial.modeling import SundialForPrediction

@@ -33,6 +33,9 @@ REVIN_STATISTICS = ("patch", "context")
 
 
 class TimerPipeline(ForecastPipeline):
+    accepted_options = frozenset(OPTION_NAMES)  # anything else (e.g. quantiles) is refused with advice
+    warm_up_shape = (2880, 96)  # the longest context it reads: the first busy minute is not a slow one
+
     def __init__(self, model_info: ModelInfo, device: str = "cpu", **model_kwargs: Any) -> None:
         super().__init__(model_info, device=device, **model_kwargs)
         from ainode_plugin_timer.timer.modeling import TimerForPrediction
