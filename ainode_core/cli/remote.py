@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                   "or states as coloured bands")
     detect.add_argument("--labels", choices=("auto", "flags", "states"), default="auto",
                         help="how the plot reads the labels: 0/1 outlier flags, or states (e.g. an HMM's); "
-                             f"auto: flags when 0/1 with at most {FLAG_SHARE:.0%} ones")
+                             f"auto: flags when 0/1 with at most {FLAG_SHARE * 100:.0f}%% ones")  # %% : argparse formats help
     detect.add_argument("--output", type=Path, help="write values and labels as CSV (or .parquet)")
     detect.set_defaults(handler=cmd_detect)
 
