@@ -10,8 +10,9 @@ Options (strings or values; defaults from the model's config, then the request):
 * ``seed`` (integer 0..2^32-1, default none): makes the samples reproducible. Variate ``c`` of an input uses
   ``seed + c``, so a series' forecast does not depend on which other requests share its batch.
 * ``quantiles`` (e.g. ``"0.1,0.5,0.9"``, default none): return these quantiles of the samples instead of
-  their mean. The output of an input with C variates is then ``[C * Q, H]``, variate-major: row
-  ``c * Q + j`` is quantile ``j`` of variate ``c``. Without it the output is the mean, ``[C, H]``.
+  their mean. The output of an input with C variates is then ``[Q * C, H]``, level-major like every
+  model's quantiles here: row ``j * C + c`` is quantile ``j`` of variate ``c``. Without it the output is the
+  mean, ``[C, H]``.
 
 :meth:`SundialPipeline.forecast_samples` returns the raw samples (``[C, num_samples, H]`` per input) for
 callers that want their own statistics.
@@ -105,4 +106,6 @@ class SundialPipeline(ForecastPipeline):
         # numpy: torch.quantile refuses inputs above 16M elements
         reduced = [np.quantile(samples, levels, axis=1).transpose(1, 0, 2)  # [n, Q, H]
                    for samples in self._sample_chunks(batch, options)]
-        return [block.reshape(-1, block.shape[-1]) for block in batch.split(np.concatenate(reduced))]
+        # [C, Q, H] per input -> level-major rows [Q * C, H], the layout the client and the other models use
+        return [block.transpose(1, 0, 2).reshape(-1, block.shape[-1])
+                for block in batch.split(np.concatenate(reduced))]
