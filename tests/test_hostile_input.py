@@ -21,33 +21,15 @@ from ainode_core.rpc.gen.ainode import IAINodeRPCService
 from ainode_core.rpc.gen.ainode import ttypes as t
 from ainode_core.rpc.server import protocol_factory
 from ainode_core.rpc.tsblock import Column, TsBlock, TSDataType, decode_tsblock, encode_tsblock
+from ainode_core.testing.hostile import amplifying_tsblock, process_memory
 from ainode_core.testing.node import RunningNode, make_home
 
 MiB = 2**20
 
 
-def _proc_status(pid: int, field: str) -> int:
-    """A /proc/<pid>/status memory figure in bytes (VmHWM: peak resident set; VmRSS: now)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(field)
-
-
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _block_bytes(rows: int, n_columns: int, *, boolean: bool) -> bytes:
-    """A TsBlock built by hand (never held decoded here): ``rows`` timestamps and ``n_columns`` columns that
-    are either RLE DOUBLE (13 bytes each on the wire) or plain BOOLEAN (one bit a row)."""
-    data_type, encoding = (TSDataType.BOOLEAN, 0) if boolean else (TSDataType.DOUBLE, 4)
-    parts = [struct.pack(">i", n_columns), bytes([data_type]) * n_columns, struct.pack(">i", rows),
-             bytes([2] + [encoding] * n_columns), b"\x00", np.arange(rows, dtype=">i8").tobytes()]
-    body = b"\x00" + b"\xff" * ((rows + 7) // 8) if boolean else b"\x02\x00" + struct.pack(">d", 1.5)
-    parts.extend([body] * n_columns)
-    return b"".join(parts)
 
 
 def _block(matrix: np.ndarray) -> bytes:
@@ -82,30 +64,30 @@ def connection(node):
 @pytest.mark.parametrize("boolean, rows, n_columns", [(False, 1_000_000, 250), (True, 200_000, 250)],
                          ids=["rle-double", "plain-boolean"])
 def test_an_amplifying_request_is_refused_before_it_is_decoded(node, connection, boolean, rows, n_columns):
-    data = _block_bytes(rows, n_columns, boolean=boolean)
+    data = amplifying_tsblock(rows, n_columns, boolean=boolean)
     assert len(data) < 10_000_000  # within the frame limit ...
-    peak_before = _proc_status(node.process.pid, "VmHWM")
+    peak_before = process_memory(node.process.pid, "VmHWM")
     response = _forecast(connection.client, data)
     assert response.status.code == 1599
     assert "ain_inference_max_input_size_in_mb" in response.status.message
     assert "64.0 MiB" in response.status.message and f"{rows} rows" in response.status.message
     # ... and the node's peak memory barely moved (decoded, it would have been 400 MiB to 2 GiB).
-    assert _proc_status(node.process.pid, "VmHWM") - peak_before < 48 * MiB
+    assert process_memory(node.process.pid, "VmHWM") - peak_before < 48 * MiB
     assert _forecast(connection.client, _block(np.ones((1, 20)))).status.code == 200
 
 
 def test_an_rle_request_within_the_budget_is_answered_without_amplification(node, connection):
     rows, n_columns = 100_000, 60  # 46 MiB decoded, 0.8 MB on the wire
     assert _forecast(connection.client, _block(np.ones((1, 20)))).status.code == 200  # the model is warm
-    peak_before, resident_before = (_proc_status(node.process.pid, field) for field in ("VmHWM", "VmRSS"))
-    response = _forecast(connection.client, _block_bytes(rows, n_columns, boolean=False))
+    peak_before, resident_before = (process_memory(node.process.pid, field) for field in ("VmHWM", "VmRSS"))
+    response = _forecast(connection.client, amplifying_tsblock(rows, n_columns, boolean=False))
     assert response.status.code == 200, response.status.message
     assert decode_tsblock(response.forecastResult[0]).to_matrix().tolist() == [[1.5] * 4] * n_columns
     # One float64 matrix (46 MiB) and the model's work on it, not a copy per step of the way ...
-    assert _proc_status(node.process.pid, "VmHWM") - peak_before < 160 * MiB
+    assert process_memory(node.process.pid, "VmHWM") - peak_before < 160 * MiB
     # ... and none of it kept once answered.
     time.sleep(0.3)
-    assert _proc_status(node.process.pid, "VmRSS") - resident_before < 16 * MiB
+    assert process_memory(node.process.pid, "VmRSS") - resident_before < 16 * MiB
 
 
 def test_an_oversize_frame_gets_a_status_and_the_connection_stays_usable(node, connection):
