@@ -313,7 +313,7 @@ class PluginManager:
 
 
 BUILTIN_DISTRIBUTIONS = {"ainode_plugin_sktime", "ainode_plugin_timer", "ainode_plugin_chronos2",
-                         "ainode_plugin_moirai", "ainode_plugin_toto"}
+                         "ainode_plugin_moirai", "ainode_plugin_toto", "ainode_plugin_moment"}
 
 
 def _name_of(record: Any) -> str:

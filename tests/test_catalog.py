@@ -17,6 +17,7 @@ BUILTINS = {
     "arima": "sktime", "holtwinters": "sktime", "exponential_smoothing": "sktime",
     "naive_forecaster": "sktime", "stl_forecaster": "sktime", "gaussian_hmm": "sktime",
     "gmm_hmm": "sktime", "stray": "sktime", "timer_xl": "timer", "sundial": "sundial", "chronos2": "t5",
+    "toto": "toto", "moment": "moment", "moirai2": "moirai",
 }
 
 
@@ -30,7 +31,7 @@ def user_record(model_id: str = "my_model", state: State = State.ACTIVE) -> Mode
                        source="file:///somewhere")
 
 
-def test_ainode_models_lists_the_eleven_builtins(tmp_path):
+def test_ainode_models_lists_iotdbs_builtins(tmp_path):
     result = run_cli("models", "--json", home=tmp_path)
     assert result.returncode == 0, result.stderr
     listed = {row["model_id"]: row for row in json.loads(result.stdout)}
@@ -43,7 +44,7 @@ def test_ainode_models_lists_the_eleven_builtins(tmp_path):
 
     table = run_cli("models", home=tmp_path)
     header, *rows = [line for line in table.stdout.splitlines() if line.startswith("|")]
-    assert [c.strip() for c in header.split("|")[1:5]] == ["ModelId", "ModelType", "Category", "State"]
+    assert [c.strip() for c in header.split("|")[1:6]] == ["ModelId", "ModelType", "Task", "Category", "State"]
     assert {row.split("|")[1].strip() for row in rows} == set(BUILTINS)
 
 

@@ -544,7 +544,7 @@ def test_an_option_the_model_lacks_says_which_models_offer_it(client, ainode, ho
     message = str(lacking.value)
     assert "Unknown option" not in message  # not a typo: a feature other models have
     assert ("holtwinters gives point forecasts only, no quantiles; the option 'quantiles' is offered by "
-            "chronos2, quantile_demo, sundial.") in message
+            "chronos2, moirai2, quantile_demo, sundial, toto.") in message
     with pytest.raises(AINodeRequestError, match=r"Unknown option 'trnd' for model holtwinters\. Did you mean "
                                                  r"'trend'\?"):
         client.forecast("holtwinters", series, output_length=3, trnd="add")

@@ -4,7 +4,7 @@ only with IoTDB SQL through apache-iotdb's ``Session`` (tree) and ``TableSession
 Modelled on IoTDB's own ``AINodeSharedClusterIT`` (2.0.10): the same data (``root.AI`` / ``db.AI``, s0 FLOAT,
 s1 DOUBLE, s2 INT32, s3 INT64, time 0..5759, value = time), the same statements and the same expected texts.
 Adapted: CPU only (its GPU device cases drop out), tiny random-weight checkpoints in place of downloaded
-weights, our 11 built-ins (2.0.10 ships 14). The cluster needs java and Maven; where they are missing, or
+weights, all 14 built-ins of 2.0.10. The cluster needs java and Maven; where they are missing, or
 Maven Central does not serve IoTDB, the module is skipped with the reason — unless ``AINODE_REQUIRE_IOTDB=1``,
 which makes that a failure.
 """
@@ -27,7 +27,8 @@ pytestmark = pytest.mark.timeout(1500)
 BUILTINS = {  # id → model_type, as IoTDB's test expects them (all builtin, all active)
     "arima": "sktime", "holtwinters": "sktime", "exponential_smoothing": "sktime",
     "naive_forecaster": "sktime", "stl_forecaster": "sktime", "gaussian_hmm": "sktime", "gmm_hmm": "sktime",
-    "stray": "sktime", "timer_xl": "timer", "sundial": "sundial", "chronos2": "t5",
+    "stray": "sktime", "timer_xl": "timer", "sundial": "sundial", "chronos2": "t5", "toto": "toto",
+    "moment": "moment", "moirai2": "moirai",
 }
 ROWS = 5760
 COLUMNS = ("s0", "s1", "s2", "s3")

@@ -133,14 +133,20 @@ def ainode_model_loaded(model_id, device_id, load_seconds):
 
 
 TIMER_FIXTURES = Path(__file__).resolve().parents[2] / "plugins/builtin_timer/tests/fixtures"
+MOMENT_FIXTURES = Path(__file__).resolve().parents[2] / "plugins/moment/tests/fixtures"
+MOIRAI_FIXTURES = Path(__file__).resolve().parents[2] / "plugins/moirai/tests/fixtures"
 
 
 def place_builtin_weights(home: Path) -> None:
     """Tiny random-weight checkpoints in the official formats where an offline operator puts the real ones,
-    so timer_xl, sundial and chronos2 are active without the hub."""
+    so the foundation models (timer_xl, sundial, chronos2, toto, moment, moirai2) are active without the hub."""
     from ainode_plugin_chronos2.testing import save_tiny_chronos2
+    from ainode_plugin_toto.testing import save_tiny_toto
 
     builtin = home / "data/ainode/models/builtin"
     shutil.copytree(TIMER_FIXTURES / "timer_p24", builtin / "timer_xl")
     shutil.copytree(TIMER_FIXTURES / "sundial_o48", builtin / "sundial")
     save_tiny_chronos2(builtin / "chronos2")
+    save_tiny_toto(builtin / "toto")
+    shutil.copytree(MOMENT_FIXTURES / "moment_tiny", builtin / "moment")
+    shutil.copytree(MOIRAI_FIXTURES / "moirai2_tiny", builtin / "moirai2")
