@@ -90,6 +90,8 @@ def main() -> None:
     parser.add_argument("--clients", default="1,8,32,128")
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring window per client count")
     parser.add_argument("--isolation", default="thread", help="comma-separated: thread, process")
+    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                        help="a node setting for the run (repeatable), e.g. ain_inference_max_batch_size=128")
     args = parser.parse_args()
     models = args.models.split(",")
     series = make_series(BARE_REQUESTS)
@@ -97,7 +99,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as root:
         homes = {}
         for isolation in args.isolation.split(","):
-            home = make_home(Path(root), f"ain_inference_isolation={isolation}\n", name=isolation)
+            settings = "".join(f"{line}\n" for line in [f"ain_inference_isolation={isolation}", *args.config])
+            home = make_home(Path(root), settings, name=isolation)
             place_real_size_weights(home, models)
             homes[isolation] = home
         for model in models:

@@ -62,6 +62,7 @@ class _Reconnecting:
                     raise  # the node is slow, not gone: sending again would only add load
                 self._connection.reopen()
                 return method(*args)
+        setattr(self, name, call)  # built once per method: __getattr__ is not asked again
         return call
 
 

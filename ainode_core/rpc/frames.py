@@ -23,6 +23,7 @@ from thrift.transport.TTransport import TTransportBase, TTransportException
 _HEADER = struct.Struct("!i")
 _HEAD_BYTES = 4096  # enough of an oversize frame to read the call's name and sequence id
 _CHUNK = 1 << 20
+_PREFETCH = 1 << 16  # what one receive asks for when a request starts
 
 
 class OversizeFrame(Exception):
@@ -42,6 +43,8 @@ class BoundedFramedTransport(TTransportBase):
         self.frame_timeout = frame_timeout
         self._frame = memoryview(b"")  # the request being read, consumed from _position on
         self._position = 0
+        self._pending = bytearray()  # bytes received past the current frame (the start of the next one)
+        self._timeout: float | None | bool = False  # the socket's timeout now (False: not set yet)
         self._write_buffer = BytesIO()
 
     def isOpen(self) -> bool:
@@ -53,6 +56,12 @@ class BoundedFramedTransport(TTransportBase):
         except OSError:
             pass
 
+    def _set_timeout(self, timeout: float | None) -> None:
+        # settimeout costs a system call each time: set it only when it changes.
+        if timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
+
     # --- reading -----------------------------------------------------------------------------------------
 
     def read(self, size: int) -> bytes:
@@ -63,57 +72,78 @@ class BoundedFramedTransport(TTransportBase):
         return data
 
     def _read_frame(self) -> None:
-        first = self._receive_some(1, timeout=self.idle_timeout, what="the next request")  # idle wait
+        # One receive usually brings the whole of a small request, header included.
+        if not self._pending:
+            self._set_timeout(self.idle_timeout)
+            self._pending += self._receive(_PREFETCH, what="the next request")
         deadline = time.monotonic() + self.frame_timeout
-        header = first + self._receive_exactly(3, deadline)
-        (size,) = _HEADER.unpack(header)
+        while len(self._pending) < 4:
+            self._pending += self._receive_before(deadline, 4 - len(self._pending), 4)
+        (size,) = _HEADER.unpack_from(self._pending)
         if size < 0:
             raise TTransportException(TTransportException.NEGATIVE_SIZE, f"negative frame size {size}")
         if size > self.max_frame_size:
-            head = bytes(self._receive_exactly(min(size, _HEAD_BYTES), deadline))
+            head = self._take(min(size, _HEAD_BYTES), deadline, skip=4)
             self._discard(size - len(head), deadline)
-            raise OversizeFrame(size, self.max_frame_size, head)
-        self._frame, self._position = memoryview(self._receive_exactly(size, deadline)), 0
+            raise OversizeFrame(size, self.max_frame_size, bytes(head))
+        self._frame, self._position = memoryview(self._take(size, deadline, skip=4)), 0
 
-    def _receive_some(self, size: int, *, timeout: float | None, what: str) -> bytes:
-        self.sock.settimeout(timeout)
+    def _take(self, size: int, deadline: float, *, skip: int = 0) -> bytearray:
+        """The next ``size`` bytes after ``skip`` pending ones: from what is pending, then from the socket."""
+        have = self._pending[skip:skip + size]
+        del self._pending[:skip + len(have)]
+        if len(have) == size:
+            return have
+        buffer = bytearray(size)
+        buffer[:len(have)] = have
+        view, received = memoryview(buffer), len(have)
+        while received < size:
+            received += self._receive_into_before(deadline, view[received:], received, size)
+        return buffer
+
+    def _discard(self, size: int, deadline: float) -> None:
+        dropped = min(size, len(self._pending))
+        del self._pending[:dropped]
+        size -= dropped
+        while size > 0:
+            size -= len(self._take(min(size, _CHUNK), deadline))
+
+    def _receive(self, size: int, *, what: str) -> bytes:
         try:
             data = self.sock.recv(size)
         except (socket.timeout, TimeoutError) as exc:
             raise TTransportException(TTransportException.TIMED_OUT, f"no data for {what} within "
-                                      f"{timeout:.0f} s") from exc
+                                      f"{self._timeout:.0f} s") from exc
         except OSError as exc:
             raise TTransportException(TTransportException.UNKNOWN, str(exc)) from exc
         if not data:
             raise TTransportException(TTransportException.END_OF_FILE, "the peer closed the connection")
         return data
 
-    def _receive_exactly(self, size: int, deadline: float) -> bytearray:
-        buffer = bytearray(size)
-        view = memoryview(buffer)
-        received = 0
-        while received < size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TTransportException(
-                    TTransportException.TIMED_OUT,
-                    f"a frame did not arrive within {self.frame_timeout:.0f} s ({received} of {size} bytes)")
-            self.sock.settimeout(remaining)
-            try:
-                count = self.sock.recv_into(view[received:], size - received)
-            except (socket.timeout, TimeoutError):
-                continue  # the loop reports it with the byte count
-            except OSError as exc:
-                raise TTransportException(TTransportException.UNKNOWN, str(exc)) from exc
-            if count == 0:
-                raise TTransportException(TTransportException.END_OF_FILE,
-                                          f"the peer closed the connection after {received} of {size} bytes")
-            received += count
-        return buffer
+    def _receive_before(self, deadline: float, wanted: int, total: int) -> bytes:
+        self._check_deadline(deadline, total - wanted, total)
+        self._set_timeout(self.frame_timeout)  # the deadline is checked before each receive
+        return self._receive(wanted, what="the rest of a frame header")
 
-    def _discard(self, size: int, deadline: float) -> None:
-        while size > 0:
-            size -= len(self._receive_exactly(min(size, _CHUNK), deadline))
+    def _receive_into_before(self, deadline: float, view: memoryview, received: int, total: int) -> int:
+        self._check_deadline(deadline, received, total)
+        self._set_timeout(self.frame_timeout)
+        try:
+            count = self.sock.recv_into(view, len(view))
+        except (socket.timeout, TimeoutError):
+            return 0  # a whole frame timeout without a byte: the next check finds the deadline past
+        except OSError as exc:
+            raise TTransportException(TTransportException.UNKNOWN, str(exc)) from exc
+        if count == 0:
+            raise TTransportException(TTransportException.END_OF_FILE,
+                                      f"the peer closed the connection after {received} of {total} bytes")
+        return count
+
+    def _check_deadline(self, deadline: float, received: int, total: int) -> None:
+        if time.monotonic() > deadline:
+            raise TTransportException(
+                TTransportException.TIMED_OUT,
+                f"a frame did not arrive within {self.frame_timeout:.0f} s ({received} of {total} bytes)")
 
     # --- writing -----------------------------------------------------------------------------------------
 
@@ -123,8 +153,9 @@ class BoundedFramedTransport(TTransportBase):
     def flush(self) -> None:
         payload = self._write_buffer.getvalue()
         self._write_buffer = BytesIO()
-        # A client that does not read its answer must not hold the thread either.
-        self.sock.settimeout(self.frame_timeout)
+        # A client that does not read its answer must not hold the thread for ever either; the idle timeout
+        # (which the socket has most of the time: no extra system call) bounds it, else the frame timeout.
+        self._set_timeout(self.idle_timeout if self.idle_timeout is not None else self.frame_timeout)
         try:
             self.sock.sendall(_HEADER.pack(len(payload)) + payload)
         except OSError as exc:
