@@ -308,3 +308,27 @@ def parametrize_with_checks(specs: Iterable[ModelTypeSpec], expected_failures: M
 
 __all__ = ["CHECKS", "HORIZONS", "default_model_info", "make_series", "parametrize_with_checks", "test_params",
            *CHECKS]
+
+
+# --- plugin-level checks -------------------------------------------------------------------------------
+
+
+def heavy_imports_at_registration(plugin: str, model_type: str,
+                                  heavy: Sequence[str] = ("torch", "transformers", "scipy")) -> list[str]:
+    """The ``heavy`` modules that loading only ``plugin`` and looking up ``model_type`` imports, in a fresh
+    interpreter: ``[]`` when registration stays light, as it must (``ainode models`` and the node's start list
+    every plugin; a model's libraries should load with its first instance)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from ainode_core.plugins import PluginManager\n"
+        f"assert PluginManager(strict=True).model_type({model_type!r}) is not None\n"
+        f"print(json.dumps(sorted(name for name in {list(heavy)!r} if name in sys.modules)))\n"
+    )
+    env = {**os.environ, "AINODE_LOAD_PLUGINS": plugin}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])

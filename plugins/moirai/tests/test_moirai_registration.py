@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from ainode_core.errors import ModelNotReadyError
 from ainode_core.pipelines import ForecastPipeline
 from ainode_core.pipelines.base import ModelInfo
 from ainode_core.plugins import PluginManager
+from ainode_core.testing.checks import heavy_imports_at_registration
 
 
 def test_distribution_registers_moirai_with_builtin_moirai2(manager: PluginManager) -> None:
@@ -38,16 +36,7 @@ def test_distribution_registers_moirai_with_builtin_moirai2(manager: PluginManag
 
 def test_registration_does_not_import_torch() -> None:
     # Listing plugins/models must stay fast: torch and transformers load with the first instance only.
-    code = (
-        "import sys\n"
-        "from ainode_core.plugins import PluginManager\n"
-        "manager = PluginManager(strict=True)\n"
-        "assert manager.model_type('moirai') is not None\n"
-        "print(sorted(name for name in ('torch', 'transformers') if name in sys.modules))\n"
-    )
-    env = {**os.environ, "AINODE_LOAD_PLUGINS": "moirai"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert result.stdout.strip() == "[]"
+    assert heavy_imports_at_registration("moirai", "moirai", heavy=('torch', 'transformers')) == []
 
 
 def _pipeline_for(manager: PluginManager, folder: Path):

@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +13,7 @@ from safetensors.torch import load_file, save_file
 from ainode_core.errors import ModelNotReadyError
 from ainode_core.pipelines import AnomalyDetectionPipeline
 from ainode_core.plugins import PluginManager
+from ainode_core.testing.checks import heavy_imports_at_registration
 
 # AutonLab/MOMENT-1-large's published tensor names, as momentfm 0.1.4 builds them (encoder blocks by pattern).
 OFFICIAL_NAMES = {"patch_embedding.value_embedding.weight", "patch_embedding.mask_embedding",
@@ -48,16 +46,7 @@ def test_distribution_registers_moment_with_its_builtin(manager: PluginManager) 
 
 def test_registration_does_not_import_torch() -> None:
     # Listing plugins/models must stay fast: torch and transformers load with the first instance only.
-    code = (
-        "import sys\n"
-        "from ainode_core.plugins import PluginManager\n"
-        "manager = PluginManager(strict=True)\n"
-        "assert manager.model_type('moment') is not None\n"
-        "print(sorted(name for name in ('torch', 'transformers', 'safetensors') if name in sys.modules))\n"
-    )
-    env = {**os.environ, "AINODE_LOAD_PLUGINS": "moment"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert result.stdout.strip() == "[]"
+    assert heavy_imports_at_registration("moment", "moment", heavy=('torch', 'transformers', 'safetensors')) == []
 
 
 def test_the_fixture_has_the_official_tensor_names(checkpoint: Path) -> None:

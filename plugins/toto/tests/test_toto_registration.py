@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +12,7 @@ from safetensors.torch import load_file, save_file
 from ainode_core.errors import ModelNotReadyError
 from ainode_core.pipelines import ForecastPipeline
 from ainode_core.plugins import PluginManager
+from ainode_core.testing.checks import heavy_imports_at_registration
 from ainode_plugin_toto.testing import save_tiny_toto
 
 
@@ -41,16 +39,7 @@ def test_distribution_registers_toto_with_builtin_toto(manager: PluginManager) -
 
 def test_registration_does_not_import_torch() -> None:
     # Listing plugins/models must stay fast: torch, transformers and scipy load with the first instance only.
-    code = (
-        "import sys\n"
-        "from ainode_core.plugins import PluginManager\n"
-        "manager = PluginManager(strict=True)\n"
-        "assert manager.model_type('toto') is not None\n"
-        "print(sorted(name for name in ('torch', 'transformers', 'scipy') if name in sys.modules))\n"
-    )
-    env = {**os.environ, "AINODE_LOAD_PLUGINS": "toto"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert result.stdout.strip() == "[]"
+    assert heavy_imports_at_registration("toto", "toto", heavy=('torch', 'transformers', 'scipy')) == []
 
 
 def _copy(checkpoint: Path, target: Path) -> Path:
