@@ -90,6 +90,9 @@ def main() -> None:
     parser.add_argument("--clients", default="1,8,32,128")
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring window per client count")
     parser.add_argument("--isolation", default="thread", help="comma-separated: thread, process")
+    parser.add_argument("--cold", action="store_true",
+                        help="no warm-up load before the first window: with --clients 32,32 the first row is the "
+                             "first busy window after a start, the second a warm one")
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                         help="a node setting for the run (repeatable), e.g. ain_inference_max_batch_size=128")
     args = parser.parse_args()
@@ -113,7 +116,8 @@ def main() -> None:
             for isolation, home in homes.items():
                 node = RunningNode(home)
                 try:
-                    run_load(node.port, model, payload, output_length=HORIZON, clients=2, seconds=2)  # warm up
+                    if not args.cold:
+                        run_load(node.port, model, payload, output_length=HORIZON, clients=2, seconds=2)  # warm up
                     for clients in map(int, args.clients.split(",")):
                         result = run_load(node.port, model, payload, output_length=HORIZON, clients=clients,
                                           seconds=args.seconds)
