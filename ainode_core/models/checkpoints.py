@@ -6,7 +6,10 @@ text this returns. Works on anything with a ``.shape`` (torch tensors, numpy arr
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
+
+from ainode_core.errors import ModelNotReadyError
 
 SHOWN = 5  # names listed per kind of problem; the rest are counted
 
@@ -23,3 +26,21 @@ def tensor_mismatch(expected: Mapping[str, Any], found: Mapping[str, Any]) -> st
             more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
             problems.append(f"{label} tensors: {', '.join(names[:SHOWN])}{more}")
     return "; ".join(problems)
+
+
+WEIGHT_FILES = ("config.json", "model.safetensors")  # what a built-in's weights folder holds
+
+
+def weights_folder(model_id: str, path: Path | str | None, official: str) -> Path:
+    """The model's weights folder, checked to hold :data:`WEIGHT_FILES`; otherwise ``ModelNotReadyError``
+    naming what is missing and where ``official``'s files go (``official``: the hub repository, e.g.
+    ``amazon/chronos-2``)."""
+    if path is None:
+        raise ModelNotReadyError(f"Model {model_id} has no weights folder yet; wait until it is active")
+    folder = Path(path)
+    missing = [name for name in WEIGHT_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ModelNotReadyError(
+            f"Model {model_id}: {', '.join(missing)} missing in {folder}; put {official}'s config.json and "
+            "model.safetensors there (or re-register the model)")
+    return folder

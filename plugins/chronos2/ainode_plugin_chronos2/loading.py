@@ -6,8 +6,8 @@ from pathlib import Path
 from chronos.chronos2 import Chronos2CoreConfig, Chronos2Model, Chronos2Pipeline
 
 from ainode_core.errors import ModelNotReadyError
+from ainode_core.models.checkpoints import weights_folder
 
-WEIGHT_FILES = ("config.json", "model.safetensors")
 
 
 def load_chronos2(model_id: str, path: Path | None, device: str) -> Chronos2Pipeline:
@@ -16,15 +16,7 @@ def load_chronos2(model_id: str, path: Path | None, device: str) -> Chronos2Pipe
     The model class is fixed (only the two weight files are fetched, the code ships with the node), so the
     config's ``architectures`` entry is not trusted to pick a class.
     """
-    if path is None:
-        raise ModelNotReadyError(f"Model {model_id} has no weights folder yet; wait until it is active")
-    folder = Path(path)
-    missing = [name for name in WEIGHT_FILES if not (folder / name).is_file()]
-    if missing:
-        raise ModelNotReadyError(
-            f"Model {model_id}: {', '.join(missing)} missing in {folder}; put amazon/chronos-2's config.json "
-            "and model.safetensors there (or re-register the model)"
-        )
+    folder = weights_folder(model_id, path, "amazon/chronos-2")
     config = Chronos2CoreConfig.from_pretrained(folder)
     if not isinstance(getattr(config, "chronos_config", None), dict):
         raise ModelNotReadyError(

@@ -13,23 +13,16 @@ import torch
 from safetensors.torch import load_file
 
 from ainode_core.errors import ModelNotReadyError
+from ainode_core.models.checkpoints import weights_folder
 from ainode_plugin_moment.config import MomentSettings, read_settings
 from ainode_plugin_moment.modeling import MomentReconstruction
 
-WEIGHT_FILES = ("config.json", "model.safetensors")
 SHOWN = 5  # names listed in a mismatch message
 
 
 def load_moment(model_id: str, path: Path | None, device: str) -> MomentReconstruction:
     """The network of ``path`` in eval mode, float32, on ``device``."""
-    if path is None:
-        raise ModelNotReadyError(f"Model {model_id} has no weights folder yet; wait until it is active")
-    folder = Path(path)
-    missing = [name for name in WEIGHT_FILES if not (folder / name).is_file()]
-    if missing:
-        raise ModelNotReadyError(
-            f"Model {model_id}: {', '.join(missing)} missing in {folder}; put AutonLab/MOMENT-1-large's "
-            "config.json and model.safetensors there (or re-register the model)")
+    folder = weights_folder(model_id, path, "AutonLab/MOMENT-1-large")
     settings = read_settings(model_id, folder)
     state = {name: tensor.float() for name, tensor in load_file(folder / "model.safetensors").items()}
     model = build_strict(model_id, settings, state)
