@@ -18,12 +18,40 @@ from ainode_core.running import StartRefused, claim_home, pid_file, port_in_use
 
 log = logging.getLogger(__name__)
 
+# Descriptors the node holds besides its connections: logs, model files being read, pipes to isolated models
+# and sktime workers, the listening socket.
+FILES_BESIDES_CONNECTIONS = 256
+
 
 def _configure_file_logging(settings: Settings) -> None:
     settings.ain_logs_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(settings.ain_logs_dir / "log_ainode_all.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
+
+
+def raise_open_file_limit(connections: int) -> int:
+    """Take the soft limit on open files up to the hard one, as Go and the JVM do at start: each Thrift
+    connection holds a descriptor, and a soft limit of 1024 is a common default. Warns when even the hard
+    limit leaves too few for ``connections``. Returns the soft limit now in force."""
+    try:
+        import resource
+    except ImportError:  # not a Unix system
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + FILES_BESIDES_CONNECTIONS
+    target = max(soft, wanted) if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and target > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            log.debug("could not raise the open-file limit from %d to %d: %s", soft, target, exc)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        log.warning("this process may open %d files, fewer than ain_rpc_max_connections (%d) + %d for models and "
+                    "logs: raise the hard limit (ulimit -Hn) or lower ain_rpc_max_connections", soft, connections,
+                    FILES_BESIDES_CONNECTIONS)
+    return soft
 
 
 def run_node(settings: Settings, *, standalone: bool, ready: threading.Event | None = None) -> int:
@@ -42,6 +70,7 @@ def _run(settings: Settings, *, standalone: bool, ready: threading.Event | None)
     from ainode_core.rpc.server import ThriftServer
 
     _configure_file_logging(settings)
+    raise_open_file_limit(settings.ain_rpc_max_connections)
     started = time.monotonic()
     node = AINode(settings)
     handler = AINodeHandler(node)

@@ -6,7 +6,10 @@ one persistent Thrift connection, sending the same ``forecast`` request back to 
 
 All clients start and connect first, and only when every one of them is ready does the window begin (on 2 CPUs,
 starting 128 processes takes seconds that would otherwise be measured as the node's), so it measures a steady
-load and not set-up. ``payload`` is the TsBlock bytes of the request (encode once in the parent).
+load and not set-up. Only requests that finish inside the window count, and their number is divided by the
+window's length: the requests still in flight when it closes (up to one per client, each up to a batch's
+latency long) would otherwise stretch the time measured without adding requests. ``payload`` is the TsBlock
+bytes of the request (encode once in the parent).
 """
 from __future__ import annotations
 
@@ -49,7 +52,7 @@ def _client(port: int, model_id: str, payload: bytes, output_length: int, option
     from ainode_core.rpc.connection import connect
     from ainode_core.rpc.gen.ainode import ttypes as t
 
-    latencies: list[float] = []
+    finished: list[tuple[float, float]] = []  # (wall-clock end, latency ms) of every request
     errors = 0
     request = t.TForecastReq(modelId=model_id, inputData=payload, outputLength=output_length, options=options)
     try:
@@ -61,12 +64,12 @@ def _client(port: int, model_id: str, payload: bytes, output_length: int, option
             while time.time() < stop_at:
                 started = time.perf_counter()
                 status = client.forecast(request).status
-                latencies.append((time.perf_counter() - started) * 1000)
+                finished.append((time.time(), (time.perf_counter() - started) * 1000))
                 errors += status.code != 200
     except Exception:  # a refused or dropped connection counts as one error
         errors += 1
         ready.put(False)
-    results.put((latencies, errors))
+    results.put((finished, errors))
 
 
 def run_load(port: int, model_id: str, payload: bytes, *, output_length: int, clients: int, seconds: float,
@@ -86,7 +89,6 @@ def run_load(port: int, model_id: str, payload: bytes, *, output_length: int, cl
     collected = [results.get(timeout=seconds + 300) for _ in processes]
     for process in processes:
         process.join(timeout=10)
-    latencies = tuple(ms for samples, _ in collected for ms in samples)
-    # Requests that finished inside the window; the last one of each client may end a little after it.
+    latencies = tuple(ms for samples, _ in collected for ended, ms in samples if ended <= window[1])
     return LoadResult(clients=clients, requests=len(latencies), errors=sum(e for _, e in collected),
-                      seconds=max(seconds, time.time() - start_at), latencies_ms=latencies)
+                      seconds=seconds, latencies_ms=latencies)

@@ -6,10 +6,11 @@
 Requests: one series of 512 points, horizon 96 (FORECAST as a DataNode sends it). Models: `naive_forecaster`
 and `arima` (sktime), Timer-XL and Chronos-2 at their published sizes (84M, 120M parameters; random weights,
 built here: the hub is out of reach). For each model it prints the bare pipeline called in-process (all
-requests in ONE call: the ideal; one call per request: what batching buys; the p50 of one call), then, for
-1/8/32/128 clients, each a separate process with a persistent connection (`bench/loadgen.py`), the served
-requests/s, p50 and p99 latency, errors, and the ratios: served / ideal, served / one-call-each, and at one
-client the served p50 minus the bare call's p50 (the cost of the node).
+requests in ONE call: the ideal; one call per request: what batching buys; the p50 of one call with the
+served request's series), then, for 1/8/32/128 clients, each a separate process with a persistent connection
+(`bench/loadgen.py`), the served requests/s (those answered inside the window), p50 and p99 latency, errors,
+and the ratios: served / ideal, served / one-call-each, and at one client the served p50 minus the bare
+call's p50 (the cost of the node).
 """
 from __future__ import annotations
 
@@ -66,22 +67,28 @@ def payload_of(series: np.ndarray) -> bytes:
     return encode_tsblock(TsBlock(np.arange(len(series), dtype=np.int64) * 1000, [Column(TSDataType.DOUBLE, series)]))
 
 
+def _seconds_of(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
 def bare_figures(home: Path, model: str, series: list[np.ndarray]) -> tuple[float, float, float]:
-    """(ideal one-call series/s, one-call-each series/s, p50 ms of one call) of the pipeline in-process."""
+    """(ideal one-call series/s, one-call-each series/s, p50 ms of one call) of the pipeline in-process.
+
+    The one-call p50 is of ``series[0]``, the series the served requests carry (an ARIMA fit's time depends on
+    the data); the ideal is the median of three calls of all the series, since one call of a few hundred ms
+    varies by a tenth from run to run on a shared machine."""
     catalog = ModelCatalog(home / "data/ainode/models", PluginManager())
     record = catalog.get(model)
     pipeline = catalog.spec_for(record).pipeline_cls(catalog.model_info(record), device="cpu")
     inputs = [{"targets": s} for s in series]
     pipeline.run(inputs[:2], output_length=HORIZON)  # warm up
-    started = time.perf_counter()
-    pipeline.run(inputs, output_length=HORIZON)
-    ideal = len(inputs) / (time.perf_counter() - started)
-    single = []
-    for item in inputs[:32]:
-        started = time.perf_counter()
-        pipeline.run([item], output_length=HORIZON)
-        single.append(time.perf_counter() - started)
-    return ideal, 1 / statistics.mean(single), statistics.median(single) * 1000
+    ideal = len(inputs) / statistics.median(
+        _seconds_of(lambda: pipeline.run(inputs, output_length=HORIZON)) for _ in range(3))
+    each = [_seconds_of(lambda item=item: pipeline.run([item], output_length=HORIZON)) for item in inputs[:32]]
+    same = [_seconds_of(lambda: pipeline.run(inputs[:1], output_length=HORIZON)) for _ in range(32)]
+    return ideal, 1 / statistics.mean(each), statistics.median(same) * 1000
 
 
 def main() -> None:

@@ -50,6 +50,10 @@ def _independent_of_the_users_setup(tmp_path_factory):
         patch.setenv("IOTDB_AINODE_HOME", str(tmp_path_factory.mktemp("default-home")))
         if others := _other_installed_plugins():
             patch.setenv("AINODE_DISABLE_PLUGINS", ",".join(others))
+        # A node serving an sktime model starts that plugin's worker pool (two processes importing sktime,
+        # seconds of CPU) when it builds the instance; dozens of short-lived test nodes would spend minutes on
+        # pools they never need. The pool has its own tests (plugins/builtin_sktime/tests).
+        patch.setenv("AINODE_SKTIME_PARALLEL", "never")
         yield
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ainode_core.client import AINodeClient, AINodeRequestError
+from ainode_core.inference.devices import cpu_cores
 from ainode_core.inference.placement import instances_for
 from ainode_core.rpc.connection import connect
 from ainode_core.rpc.gen.ainode import ttypes as t
@@ -58,6 +59,13 @@ def test_a_used_model_stays_resident(node, client):
     loads = node.load_log.read_text().split("\n")
     assert loads.count("sized_a 5") == 1  # loaded once (on the fake accelerator, the default device)
     assert client.loaded(["5"])["5"]["sized_a"] == 1
+
+
+def test_an_instance_is_warmed_up_before_its_first_request(client):
+    # The pipeline declares a warm-up forecast: the first request is its instance's second call.
+    assert client.forecast("call_counting", np.ones(8), output_length=2).to_numpy()[0, 0] == 2.0
+    client.unload("call_counting", ["5"])  # leaves the fake accelerator to the placement tests
+    wait_for(lambda: "call_counting" not in client.loaded(["5"])["5"])
 
 
 def test_load_places_the_formula_count_and_rebalances_then_unload(client):
@@ -187,6 +195,26 @@ def isolated_node(tmp_path_factory):
     running = start_node(tmp_path_factory.mktemp("engine-isolated"), "ain_inference_isolation=process\n")
     yield running
     assert running.stop() == 0
+
+
+def _threads_of_loaded_instances(port: int, instances: int) -> set[float]:
+    """LOAD torch_threads to cpu, wait for ``instances`` of it there: the torch thread counts they answer."""
+    with AINodeClient("127.0.0.1", port) as client:
+        client.load("torch_threads", ["cpu"])
+        wait_for(lambda: client.loaded(["cpu"])["cpu"].get("torch_threads") == instances)
+        time.sleep(1)  # LOAD has finished placing: no more instances come
+        assert client.loaded(["cpu"])["cpu"]["torch_threads"] == instances
+        answers = {client.forecast("torch_threads", np.ones(4), output_length=1).to_numpy()[0, 0] for _ in range(8)}
+        client.unload("torch_threads", ["cpu"])
+    return answers
+
+
+@pytest.mark.skipif(cpu_cores() < 2, reason="one core: there is nothing to share")
+def test_on_cpu_instances_share_the_cores_instead_of_competing_for_them(node, isolated_node):
+    # In-process instances share one process's cores and GIL: one instance, with every core.
+    assert _threads_of_loaded_instances(node.port, instances=1) == {float(cpu_cores())}
+    # Isolated ones run in parallel processes: one per core, one torch thread each.
+    assert _threads_of_loaded_instances(isolated_node.port, instances=cpu_cores()) == {1.0}
 
 
 def test_with_process_isolation_a_model_that_kills_its_process_fails_only_its_request(isolated_node):

@@ -166,6 +166,25 @@ def test_an_idle_connection_is_closed_and_the_client_reconnects(tmp_path):
         assert running.stop() == 0
 
 
+def test_the_node_raises_its_soft_open_file_limit_to_the_hard_one(tmp_path):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    lowered = len(os.listdir("/proc/self/fd")) + 64  # as a low `ulimit -Sn` would leave it, with room for us
+    if hard != resource.RLIM_INFINITY and hard <= lowered:
+        pytest.skip(f"the hard limit ({hard}) leaves nothing to raise")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lowered, hard))
+    try:
+        running = RunningNode(make_home(tmp_path))  # inherits the low soft limit
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        node_soft, node_hard = resource.prlimit(running.process.pid, resource.RLIMIT_NOFILE)
+        assert node_hard == hard
+        assert node_soft == hard if hard != resource.RLIM_INFINITY else node_soft >= 512 + 256
+        assert "ulimit -Hn" not in running.output()  # enough for its connections: no warning
+    finally:
+        assert running.stop() == 0
+
+
 def test_running_out_of_descriptors_backs_off_quietly_and_recovers(tmp_path):
     running = RunningNode(make_home(tmp_path, "ain_rpc_max_connections=1000\n"))
     pid = running.process.pid

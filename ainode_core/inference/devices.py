@@ -2,10 +2,20 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import psutil
 
 from ainode_core.records import DeviceInfo
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on (its affinity: a container or ``taskset`` may allow fewer than the
+    machine has)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def list_cpu_devices() -> list[DeviceInfo]:

@@ -27,6 +27,7 @@ from ainode_core.errors import (
     ModelNotReadyError,
     UnavailableDeviceError,
 )
+from ainode_core.inference.devices import cpu_cores
 from ainode_core.inference.events import InferenceEvent
 from ainode_core.inference.isolation import ProcessPipeline
 from ainode_core.inference.requests import InferenceRequest
@@ -62,12 +63,13 @@ class Instance:
     """One pipeline on one device with its worker."""
 
     def __init__(self, model_id: str, device: DeviceInfo, worker: ModelWorker, size_bytes: int,
-                 explicit: bool) -> None:
+                 explicit: bool, cpu_threads: int | None = None) -> None:
         self.model_id = model_id
         self.device = device
         self.worker = worker
         self.size_bytes = size_bytes
         self.explicit = explicit  # placed by LOAD MODEL (not evicted) vs on demand
+        self.cpu_threads = cpu_threads  # torch threads of an isolated instance's process (None: all cores)
 
 
 class InferenceEngine:
@@ -109,7 +111,8 @@ class InferenceEngine:
 
     # --- instances ---------------------------------------------------------------------------------------
 
-    def _new_instance(self, model_id: str, device: DeviceInfo, explicit: bool) -> Instance:
+    def _new_instance(self, model_id: str, device: DeviceInfo, explicit: bool,
+                      cpu_threads: int | None = None) -> Instance:
         record = self.catalog.get(model_id)
         if record.state is not State.ACTIVE:
             detail = f": {record.reason}" if record.reason else ""
@@ -121,7 +124,7 @@ class InferenceEngine:
                 "install or enable the plugin (see `ainode plugins`)")
         started = time.monotonic()
         try:
-            pipeline = self._build_pipeline(record, spec, device)
+            pipeline = self._build_pipeline(record, spec, device, cpu_threads)
         except AINodeError:
             raise
         except Exception as exc:
@@ -139,13 +142,14 @@ class InferenceEngine:
         )
         self.plugins.notify("ainode_model_loaded", model_id=model_id, device_id=device.device_id,
                             load_seconds=seconds)
-        return Instance(model_id, device, worker, size, explicit)
+        return Instance(model_id, device, worker, size, explicit, cpu_threads)
 
-    def _build_pipeline(self, record: Any, spec: Any, device: DeviceInfo) -> Any:
+    def _build_pipeline(self, record: Any, spec: Any, device: DeviceInfo, cpu_threads: int | None) -> Any:
         info = self.catalog.model_info(record)
         if self.settings.ain_inference_isolation == "process":
             type_folder, folder_model_id = type_folder_of(self.catalog, record.model_type)
-            return ProcessPipeline(record.model_type, type_folder, folder_model_id, info, device.torch_device)
+            return ProcessPipeline(record.model_type, type_folder, folder_model_id, info, device.torch_device,
+                                   cpu_threads=cpu_threads)
         pipeline = spec.pipeline_cls(info, device=device.torch_device)
         warm_up(pipeline)
         return pipeline
@@ -210,7 +214,9 @@ class InferenceEngine:
         return result
 
     def place(self, model_id: str, device: DeviceInfo, count: int) -> None:
-        """Make the model have exactly ``count`` explicit instances on ``device``."""
+        """Make the model have exactly ``count`` explicit instances on ``device`` (on ``cpu``, new isolated
+        instances share its cores: ``cores // count`` torch threads each)."""
+        cpu_threads = max(1, cpu_cores() // count) if device.device_type == "cpu" else None
         with self._placing(model_id):
             with self._lock:
                 current = [i for i in self._instances.get(model_id, []) if i.device.device_id == device.device_id]
@@ -220,8 +226,12 @@ class InferenceEngine:
             _stop_all(current[count:])
             for instance in current[:count]:
                 instance.explicit = True
+                share = getattr(instance.worker.pipeline, "share_cpu", None)
+                if cpu_threads is not None and instance.cpu_threads != cpu_threads and callable(share):
+                    share(cpu_threads)  # a rebalance: the instances already there make room for the new ones
+                    instance.cpu_threads = cpu_threads
             for _ in range(count - len(current)):
-                instance = self._new_instance(model_id, device, explicit=True)
+                instance = self._new_instance(model_id, device, explicit=True, cpu_threads=cpu_threads)
                 with self._lock:
                     self._instances.setdefault(model_id, []).append(instance)
 
@@ -326,7 +336,7 @@ class InferenceEngine:
         model_id = stuck.model_id
         log.warning("model %s on %s: %s; replacing the instance", model_id, stuck.device.device_id, what)
         try:
-            fresh: Instance | None = self._new_instance(model_id, stuck.device, stuck.explicit)
+            fresh: Instance | None = self._new_instance(model_id, stuck.device, stuck.explicit, stuck.cpu_threads)
         except AINodeError as exc:
             log.warning("model %s: no replacement instance: %s", model_id, exc.message)
             fresh = None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import sys
 import threading
 from multiprocessing.connection import Connection
 from typing import Any, Sequence
@@ -24,13 +26,16 @@ _CONTEXT = multiprocessing.get_context("spawn")
 
 
 def _serve(connection: Connection, model_type: str, type_folder: str | None, folder_model_id: str,
-           info: ModelInfo, device: str) -> None:
-    """The child: build the pipeline once, then answer ("run", inputs, options) messages until EOF."""
+           info: ModelInfo, device: str, cpu_threads: int | None) -> None:
+    """The child: build the pipeline once, then answer ("run", inputs, options) and ("threads", n, None)
+    messages until EOF."""
     from ainode_core.inference.engine import measured_size_bytes
     from ainode_core.inference.warmup import warm_up
     from ainode_core.models.resolve import resolve_model_type
 
     try:
+        if cpu_threads is not None:
+            _limit_threads(cpu_threads)
         spec = resolve_model_type(model_type, type_folder, folder_model_id)
         pipeline = spec.pipeline_cls(info, device=device)
         warm_up(pipeline)
@@ -40,13 +45,25 @@ def _serve(connection: Connection, model_type: str, type_folder: str | None, fol
     connection.send(("ready", measured_size_bytes(pipeline)))
     while True:
         try:
-            _, inputs, options = connection.recv()
+            kind, inputs, options = connection.recv()
         except EOFError:
             return
+        if kind == "threads":
+            _limit_threads(inputs)
+            continue
         try:
             connection.send(("ok", pipeline.run(inputs, **options)))
         except Exception as exc:
             connection.send(("error", _code_of(exc), _message_of(exc)))
+
+
+def _limit_threads(threads: int) -> None:
+    """OpenMP (torch's CPU kernels) and BLAS read these when they load; torch, if already loaded, is told."""
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def _code_of(exc: BaseException) -> int:
@@ -67,9 +84,9 @@ class ProcessPipeline:
     """Looks like a pipeline to the worker (``run`` and ``model_info``); the model lives in a child."""
 
     def __init__(self, model_type: str, type_folder: str | None, folder_model_id: str, info: ModelInfo,
-                 device: str) -> None:
+                 device: str, *, cpu_threads: int | None = None) -> None:
         self.model_info = info
-        self._args = (model_type, type_folder, folder_model_id, info, device)
+        self._args = (model_type, type_folder, folder_model_id, info, device, cpu_threads)
         self._lock = threading.Lock()
         self._process: Any = None
         self._connection: Connection | None = None
@@ -96,6 +113,16 @@ class ProcessPipeline:
         self.size_bytes = int(reply[1])
         self._process, self._connection = process, parent
         self.starts += 1
+
+    def share_cpu(self, threads: int) -> None:
+        """Give the model ``threads`` CPU threads from its next call on (LOAD MODEL rebalanced the device)."""
+        with self._lock:
+            self._args = (*self._args[:-1], threads)  # a restarted child gets them too
+            if self._connection is not None:
+                try:
+                    self._connection.send(("threads", threads, None))
+                except (OSError, BrokenPipeError):
+                    pass  # the child died: the next call starts a fresh one, with these threads
 
     def run(self, inputs: Sequence[dict[str, Any]], **options: Any) -> list[Any]:
         with self._lock:

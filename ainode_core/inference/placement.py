@@ -1,8 +1,16 @@
 """LOAD MODEL / UNLOAD MODEL: how many instances of which model live on which device.
 
 The contract's formula: instances of a model on a device =
-``floor(device memory × usage_ratio / models on that device / (model size × extra_ratio))``, at least one,
-and at most one per CPU core on ``cpu``. Loading a model onto a device rebalances the models already there.
+``floor(device memory × usage_ratio / models on that device / (model size × extra_ratio))``, at least one.
+Loading a model onto a device rebalances the models already there.
+
+On ``cpu`` every instance draws on the same cores, so the count is capped by what parallelism can give:
+- thread isolation (the default): one instance. Instances in one process share its cores and its GIL, so a
+  second one only splits the batches: Timer-XL at 32 clients served 217 req/s with one instance of 2 torch
+  threads, 161 with two of one thread and about 115 with two of two (2-core machine, ``bench/serve.py``).
+- process isolation: one per core, and each instance's process gets ``cores // instances`` torch threads,
+  so that the instances together never ask for more threads than there are cores.
+``ainode_choose_instance_count`` can still choose another count.
 Both operations validate at once (unknown device 1508, duplicates 1509/1510) and then run in the background;
 ``showLoadedModels`` shows the counts as instances come up.
 """
@@ -10,11 +18,11 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 
 from ainode_core.config import Settings
 from ainode_core.errors import AINodeError, LoadModelError, UnavailableDeviceError, UnloadModelError
+from ainode_core.inference.devices import cpu_cores
 from ainode_core.inference.engine import InferenceEngine
 from ainode_core.models.catalog import ModelCatalog
 from ainode_core.models.record import State
@@ -61,8 +69,13 @@ class Placement:
         measured = self.engine.instance_size(model_id)
         return measured or (spec.estimated_size_bytes if spec and spec.estimated_size_bytes else 0)
 
+    def _cap(self, device: DeviceInfo) -> int:
+        if device.device_type != "cpu":
+            return 64
+        return 1 if self.settings.ain_inference_isolation == "thread" else cpu_cores()
+
     def _count(self, model_id: str, device: DeviceInfo) -> int:
-        cap = (os.cpu_count() or 1) if device.device_type == "cpu" else 64
+        cap = self._cap(device)
         models_on_device = len(self._plan.get(device.device_id, ()))
         size = self.model_size(model_id)
         formula = instances_for(device.total_memory_bytes, self.settings.ain_inference_memory_usage_ratio,

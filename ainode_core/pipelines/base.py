@@ -68,6 +68,18 @@ class Pipeline(ABC):
     def config(self) -> Mapping[str, Any]:
         return self.model_info.config
 
+    def warm_up(self) -> bool:
+        """Pay one-time costs now, while the instance is being built, rather than on its first callers' time.
+        By default one forecast of :attr:`warm_up_shape`, if the pipeline declares one; override it to warm
+        something else (a worker pool, a compiled graph). Returns whether there was anything to warm."""
+        if self.warm_up_shape is None:
+            return False
+        context, horizon = self.warm_up_shape
+        steps = np.arange(context, dtype=np.float64)
+        series = np.sin(2 * np.pi * steps / 24)[None, :]  # a plain seasonal series: nothing model-specific
+        self.run([{"targets": series}], output_length=horizon)
+        return True
+
     def check(self, inputs: Sequence[SeriesInput], **infer_kwargs: Any) -> list[SeriesInput]:
         """One request's inputs checked on their own, in the caller's thread, before they join a batch: a
         request that cannot run fails at once and alone, with a message about its own input. Returns the

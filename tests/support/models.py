@@ -72,6 +72,29 @@ class ProcessKillerPipeline(ForecastPipeline):
         return [np.full((item["targets"].shape[0], kw["output_length"]), float(os.getpid())) for item in inputs]
 
 
+class TorchThreadsPipeline(ForecastPipeline):
+    """Answers with the number of threads torch gives its CPU kernels in this instance."""
+
+    def forecast(self, inputs, **kw):
+        import torch
+        return [np.full((item["targets"].shape[0], kw["output_length"]), float(torch.get_num_threads()))
+                for item in inputs]
+
+
+class CallCountingPipeline(ForecastPipeline):
+    """Declares a warm-up; answers with the number of forecasts its instance has run, this one included."""
+
+    warm_up_shape = (16, 2)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+
+    def forecast(self, inputs, **kw):
+        self.calls += 1
+        return [np.full((item["targets"].shape[0], kw["output_length"]), float(self.calls)) for item in inputs]
+
+
 class NanFlagPipeline(AnomalyDetectionPipeline):
     def detect(self, inputs, **kw):
         return [np.isnan(item["targets"]).astype(float) for item in inputs]
@@ -86,6 +109,8 @@ def ainode_register_model_types():
         ModelTypeSpec("hangtype", HangPipeline, builtin_models=(BuiltinModel("hang_model"),)),
         ModelTypeSpec("crashtype", CrashPipeline, builtin_models=(BuiltinModel("crash_model"),)),
         ModelTypeSpec("killertype", ProcessKillerPipeline, builtin_models=(BuiltinModel("process_killer"),)),
+        ModelTypeSpec("torchthreads", TorchThreadsPipeline, builtin_models=(BuiltinModel("torch_threads"),)),
+        ModelTypeSpec("callcounting", CallCountingPipeline, builtin_models=(BuiltinModel("call_counting"),)),
         ModelTypeSpec("nanflag", NanFlagPipeline, tasks=("anomaly_detection",),
                       builtin_models=(BuiltinModel("nan_flag", task="anomaly_detection"),)),
     ]

@@ -40,6 +40,7 @@ CHUNKS_PER_WORKER = 4
 IDLE_WORKER_TIMEOUT_S = 300
 
 _state_lock = threading.Lock()
+_warm_up_lock = threading.Lock()  # two instances built at once start the pool once
 _last_used: float | None = None  # monotonic time the pool last finished work
 _warming = False
 
@@ -179,6 +180,17 @@ def _import_estimators(_: int) -> None:
     import sktime.forecasting.trend  # noqa: F401
 
     import ainode_plugin_sktime.algorithms  # noqa: F401  (installs the log filters in the worker)
+
+
+def warm_up_if_useful() -> bool:
+    """Warm the pool now (blocking) unless calls can never use it or it is warm already. Called when a model
+    instance is built (LOAD MODEL, or the first request), so that the first batches worth spreading find it
+    ready, instead of running in-process while it starts beside them and competes for the CPUs."""
+    with _warm_up_lock:
+        if parallel_mode() == "never" or n_workers() < 2 or _pool_warm():
+            return False
+        warm_up()
+        return True
 
 
 def warm_up() -> None:

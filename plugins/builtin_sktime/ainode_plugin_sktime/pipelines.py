@@ -60,6 +60,11 @@ class _SktimeMixin:
         self.defaults = self.algorithm.options.validate(model_info.config, source="config.json", strict=False)
         self.algorithm.resolve(self.defaults, {})
 
+    def warm_up(self) -> bool:
+        """Start the worker processes that large batches are spread over (one pool for every sktime model)
+        while the instance is built, not inside the first busy minute (see ``parallel.warm_up_if_useful``)."""
+        return parallel.warm_up_if_useful()
+
     def _params(self, infer_kwargs: dict[str, Any]) -> Params:
         return self.algorithm.resolve(self.defaults, infer_kwargs)
 

@@ -64,3 +64,17 @@ def test_concurrent_calls_from_several_threads(sktime_pipeline, airline, multiva
     for ours, theirs in zip(results, expected):
         np.testing.assert_array_equal(ours[0], theirs[0])
     assert [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"] == blas_before
+
+
+def test_building_an_instance_warms_the_pool_for_the_first_large_batch(sktime_pipeline, monkeypatch):
+    monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "auto")
+    monkeypatch.setenv("AINODE_SKTIME_N_JOBS", "2")
+    monkeypatch.setattr(parallel, "_last_used", None)  # a cold pool, as after a start
+    pipeline = sktime_pipeline("arima")
+    assert pipeline.warm_up() is True  # what the node calls while it builds the instance: blocks until ready
+    assert parallel.choose_parallel(8, estimated_ms=1000)  # so the first batch worth spreading is spread
+    assert pipeline.warm_up() is False  # a second instance finds the pool warm
+
+    monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "never")
+    monkeypatch.setattr(parallel, "_last_used", None)
+    assert pipeline.warm_up() is False  # a pool that is never used is never started

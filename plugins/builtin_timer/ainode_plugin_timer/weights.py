@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 from transformers import PreTrainedModel
 
 from ainode_core.errors import ModelNotReadyError
+from ainode_core.models.checkpoints import tensor_mismatch
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -54,17 +55,9 @@ def load_pretrained(
     # Build on the meta device: no time spent on a random init that the checkpoint overwrites anyway.
     with torch.device("meta"):
         model = model_cls(config)
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong_shape = sorted(name for name in set(expected) & set(state) if expected[name].shape != state[name].shape)
-    if missing or unexpected or wrong_shape:
-        details = []
-        for label, names in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong_shape)):
-            if names:
-                shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-                details.append(f"{label} tensors: {shown}")
-        raise _not_ready(model_id, folder, f"{WEIGHTS_FILE} does not match {CONFIG_FILE} ({'; '.join(details)})")
+    mismatch = tensor_mismatch(model.state_dict(), state)
+    if mismatch:
+        raise _not_ready(model_id, folder, f"{WEIGHTS_FILE} does not match {CONFIG_FILE} ({mismatch})")
     # Checkpoints may be stored in half precision; inference runs in float32 as the originals do.
     state = {name: tensor.to(torch.float32) for name, tensor in state.items()}
     model.load_state_dict(state, strict=True, assign=True)
