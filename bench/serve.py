@@ -35,6 +35,7 @@ from bench.loadgen import run_load  # noqa: E402
 
 CONTEXT, HORIZON = 512, 96
 BARE_REQUESTS = 128
+WINDOW_ROUNDS = 8
 
 
 def _bench_module(name: str):
@@ -91,11 +92,20 @@ def bare_figures(home: Path, model: str, series: list[np.ndarray]) -> tuple[floa
     return ideal, 1 / statistics.mean(each), statistics.median(same) * 1000
 
 
+def window_seconds(at_least: float, clients: int, per_second: float) -> float:
+    """A window that holds at least ``WINDOW_ROUNDS`` answers per client: with 128 clients of a model serving 40
+    requests/s each client waits about 3 s per answer, and a 6 s window would count two batches, give or take
+    one."""
+    return max(at_least, WINDOW_ROUNDS * clients / max(per_second, 1e-3))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="naive_forecaster,arima,timer_xl,chronos2")
     parser.add_argument("--clients", default="1,8,32,128")
-    parser.add_argument("--seconds", type=float, default=8.0, help="measuring window per client count")
+    parser.add_argument("--seconds", type=float, default=8.0,
+                        help="measuring window per client count (longer where clients would get fewer than "
+                             f"{WINDOW_ROUNDS} answers each)")
     parser.add_argument("--isolation", default="thread", help="comma-separated: thread, process")
     parser.add_argument("--cold", action="store_true",
                         help="no warm-up load before the first window: with --clients 32,32 the first row is the "
@@ -125,9 +135,11 @@ def main() -> None:
                 try:
                     if not args.cold:
                         run_load(node.port, model, payload, output_length=HORIZON, clients=2, seconds=2)  # warm up
+                    served = one_each  # requests/s expected at the next client count, to size its window
                     for clients in map(int, args.clients.split(",")):
                         result = run_load(node.port, model, payload, output_length=HORIZON, clients=clients,
-                                          seconds=args.seconds)
+                                          seconds=window_seconds(args.seconds, clients, served))
+                        served = result.per_second or served
                         extra = f"  (node cost at 1 client: {result.p50_ms - bare_p50:+.1f} ms)" if clients == 1 else ""
                         print(f"  {isolation:>9} {clients:7d} {result.per_second:8.1f} {result.p50_ms:8.1f} "
                               f"{result.p99_ms:8.1f} {result.errors:6d} {result.per_second / ideal:8.2f} "
