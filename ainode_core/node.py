@@ -34,11 +34,13 @@ class AINode:
         self._background: list[threading.Thread] = []
 
     def start_background_work(self) -> None:
-        """Work that must not delay start-up: fetching missing built-in weights."""
+        """Work that must not delay start-up: fetching missing built-in weights, loading again the models that
+        were loaded before the last stop."""
         if self.settings.ain_fetch_builtin_weights:
             self._background += fetch_missing_builtins(
                 self.catalog, noncommercial=self.settings.ain_fetch_noncommercial_weights)
         self._background.append(watch_placed_weights(self.catalog, self.stopped))  # weights copied in by hand
+        self._background += self.placement.restore()
         self.plugins.notify("ainode_startup", settings=self.settings)
 
     def shutdown(self) -> None:

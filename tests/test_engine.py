@@ -15,6 +15,7 @@ from ainode_core.rpc.connection import connect
 from ainode_core.rpc.gen.ainode import ttypes as t
 from ainode_core.testing.node import RunningNode, make_home, make_site
 from tests.support.models import ENGINE_PLUGIN, TEST_PLUGIN
+from tests.support.user_folders import model_folder
 
 
 def start_node(root, config: str = "") -> RunningNode:
@@ -78,6 +79,43 @@ def test_load_places_the_formula_count_and_rebalances_then_unload(client):
     client.unload("sized_b", ["5"])
     wait_for(lambda: "sized_b" not in client.loaded(["5"])["5"] and client.loaded(["5"])["5"]["sized_a"] == 3)
     assert client.loaded()["cpu"] == client.loaded(["cpu"])["cpu"]  # empty list = every device
+
+
+def test_loaded_models_are_loaded_again_after_a_restart_and_a_dropped_one_is_forgotten(tmp_path):
+    def loaded_after_start() -> dict[str, int]:
+        node = start_node(tmp_path)  # the same home each time
+        try:
+            with AINodeClient("127.0.0.1", node.port) as client:
+                time.sleep(2)  # a restored LOAD runs in the background, like any LOAD
+                return client.loaded(["cpu"])["cpu"]  # asked before any request could load anything
+        finally:
+            assert node.stop() == 0
+
+    node = start_node(tmp_path)
+    try:
+        with AINodeClient("127.0.0.1", node.port) as client:
+            assert client.register("shift_user", f"file://{model_folder(tmp_path, 'user', 'shift', 1.0)}") == "active"
+            client.load("shift_user", ["cpu"])
+            client.load("last_value", ["cpu"])
+            wait_for(lambda: client.loaded(["cpu"])["cpu"] == {"shift_user": 1, "last_value": 1})
+            client.drop("shift_user")
+            client.load("call_counting", ["cpu"])  # rebalancing the device must not trip over the dropped model
+            wait_for(lambda: client.loaded(["cpu"])["cpu"] == {"last_value": 1, "call_counting": 1})
+            time.sleep(1)  # the LOAD has finished
+            assert client.models("call_counting")["Reason"].tolist() == [""]  # not "LOAD MODEL failed: ..."
+    finally:
+        assert node.stop() == 0
+    assert loaded_after_start() == {"last_value": 1, "call_counting": 1}
+
+    node = start_node(tmp_path)
+    try:
+        with AINodeClient("127.0.0.1", node.port) as client:
+            wait_for(lambda: "last_value" in client.loaded(["cpu"])["cpu"])
+            client.unload("last_value", ["cpu"])
+            wait_for(lambda: client.loaded(["cpu"])["cpu"] == {"call_counting": 1})
+    finally:
+        assert node.stop() == 0
+    assert loaded_after_start() == {"call_counting": 1}
 
 
 def test_a_placement_plugin_can_override_the_formula(client):

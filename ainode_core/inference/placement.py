@@ -13,23 +13,32 @@ On ``cpu`` every instance draws on the same cores, so the count is capped by wha
 ``ainode_choose_instance_count`` can still choose another count.
 Both operations validate at once (unknown device 1508, duplicates 1509/1510) and then run in the background;
 ``showLoadedModels`` shows the counts as instances come up.
+
+What was loaded where is kept in ``<ain_system_dir>/placement.json`` (written atomically on each LOAD and
+UNLOAD) and placed again when the node starts, so a restart does not quietly turn loaded, warmed-up models
+back into on-demand ones whose first request pays the load. A dropped model leaves the plan; a device that is
+missing at start (a GPU gone) keeps its entries for when it returns.
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
+from pathlib import Path
 
 from ainode_core.config import Settings
 from ainode_core.errors import AINodeError, LoadModelError, UnavailableDeviceError, UnloadModelError
 from ainode_core.inference.devices import cpu_cores
 from ainode_core.inference.engine import InferenceEngine
+from ainode_core.models.atomic import atomic_write_bytes
 from ainode_core.models.catalog import ModelCatalog
 from ainode_core.models.record import State
 from ainode_core.records import DeviceInfo
 
 log = logging.getLogger(__name__)
 LOAD_FAILED = "LOAD MODEL failed"
+PLAN_FILE = "placement.json"
 
 
 def instances_for(device_memory: int, usage_ratio: float, models_on_device: int, model_size: int,
@@ -48,6 +57,50 @@ class Placement:
         self._plan: dict[str, set[str]] = {}  # device id → models LOADed there
         self._lock = threading.Lock()
         self.last_error: dict[str, str] = {}
+        self.plan_path = Path(settings.ain_system_dir) / PLAN_FILE
+
+    # --- the plan on disk --------------------------------------------------------------------------------
+
+    def _save(self) -> None:
+        """Write the plan (call with ``_lock`` held)."""
+        plan = {device: sorted(models) for device, models in sorted(self._plan.items()) if models}
+        atomic_write_bytes(self.plan_path, json.dumps(plan, indent=1).encode())
+
+    def restore(self) -> list[threading.Thread]:
+        """At start: LOAD again what was loaded before the last stop (in the background, like a LOAD)."""
+        try:
+            saved = json.loads(self.plan_path.read_text())
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            log.warning("%s cannot be read (%s); no model is loaded again at start", self.plan_path, exc)
+            return []
+        available = self.engine.devices()
+        with self._lock:
+            self._plan = {str(device): {str(m) for m in models} for device, models in saved.items()}
+        started = []
+        for device_id, models in sorted(self._plan.items()):
+            if device_id not in available:
+                log.warning("device %s is not available now; %s stay in the plan for when it is", device_id,
+                            ", ".join(sorted(models)))
+                continue
+            for model_id in sorted(models):
+                try:
+                    started.append(self.load(model_id, [device_id]))
+                    log.info("loading %s on %s again, as before the last stop", model_id, device_id)
+                except AINodeError as exc:
+                    log.warning("%s is not loaded on %s again: %s", model_id, device_id, exc.message)
+        return started
+
+    def _residents(self, device_id: str) -> list[str]:
+        """The models LOADed on the device that still exist (a dropped one leaves the plan here)."""
+        with self._lock:
+            models = self._plan.get(device_id, set())
+            dropped = {model_id for model_id in models if model_id not in self.catalog}
+            if dropped:
+                models -= dropped
+                self._save()
+            return sorted(models)
 
     def _devices(self, device_ids: list[str], error: type[AINodeError]) -> list[DeviceInfo]:
         if not device_ids:
@@ -76,7 +129,7 @@ class Placement:
 
     def _count(self, model_id: str, device: DeviceInfo) -> int:
         cap = self._cap(device)
-        models_on_device = len(self._plan.get(device.device_id, ()))
+        models_on_device = len(self._residents(device.device_id))
         size = self.model_size(model_id)
         formula = instances_for(device.total_memory_bytes, self.settings.ain_inference_memory_usage_ratio,
                                 models_on_device, size, self.settings.ain_inference_extra_memory_ratio, cap)
@@ -107,11 +160,10 @@ class Placement:
             for device in devices:
                 with self._lock:
                     self._plan.setdefault(device.device_id, set()).add(model_id)
+                    self._save()
                 if not self.engine.instance_size(model_id) and not self.model_size(model_id):
                     self.engine.place(model_id, device, 1)  # measure the model with its first instance
-                with self._lock:
-                    residents = sorted(self._plan[device.device_id])
-                for resident in residents:  # rebalance everything on the device, the new model included
+                for resident in self._residents(device.device_id):  # rebalance all there, the new one included
                     self.engine.place(resident, device, self._count(resident, device))
             self.last_error.pop(model_id, None)
             if self.catalog.get(model_id).reason.startswith(LOAD_FAILED):
@@ -120,6 +172,10 @@ class Placement:
             message = exc.message if isinstance(exc, AINodeError) else f"{type(exc).__name__}: {exc}"
             log.warning("LOAD MODEL %s failed: %s", model_id, message)
             self.last_error[model_id] = message
+            with self._lock:  # not loaded: not in the plan either, nor loaded again at the next start
+                for device in devices:
+                    self._plan.get(device.device_id, set()).discard(model_id)
+                self._save()
             try:  # SHOW MODELS shows why, not only the log
                 self.catalog.update(model_id, reason=f"{LOAD_FAILED}: {message}")
             except AINodeError:
@@ -137,9 +193,9 @@ class Placement:
         for device in devices:
             with self._lock:
                 self._plan.get(device.device_id, set()).discard(model_id)
-                residents = sorted(self._plan.get(device.device_id, ()))
+                self._save()
             self.engine.remove_from_device(model_id, device.device_id)
-            for resident in residents:
+            for resident in self._residents(device.device_id):
                 self.engine.place(resident, device, self._count(resident, device))
 
     def loaded(self, device_ids: list[str]) -> dict[str, dict[str, int]]:
