@@ -68,28 +68,32 @@ def payload_of(series: np.ndarray) -> bytes:
     return encode_tsblock(TsBlock(np.arange(len(series), dtype=np.int64) * 1000, [Column(TSDataType.DOUBLE, series)]))
 
 
-def _seconds_of(call) -> float:
-    started = time.perf_counter()
-    call()
-    return time.perf_counter() - started
+class BareModel:
+    """The model's pipeline called in-process, in the bench's own process (the node is another one)."""
 
+    def __init__(self, home: Path, model: str, series: list[np.ndarray]) -> None:
+        catalog = ModelCatalog(home / "data/ainode/models", PluginManager())
+        record = catalog.get(model)
+        self.pipeline = catalog.spec_for(record).pipeline_cls(catalog.model_info(record), device="cpu")
+        self.inputs = [{"targets": s} for s in series]
+        self.pipeline.run(self.inputs[:2], output_length=HORIZON)  # warm up
 
-def bare_figures(home: Path, model: str, series: list[np.ndarray]) -> tuple[float, float, float]:
-    """(ideal one-call series/s, one-call-each series/s, p50 ms of one call) of the pipeline in-process.
+    def _run(self, inputs: list[dict]) -> float:
+        started = time.perf_counter()
+        self.pipeline.run(inputs, output_length=HORIZON)
+        return time.perf_counter() - started
 
-    The one-call p50 is of ``series[0]``, the series the served requests carry (an ARIMA fit's time depends on
-    the data); the ideal is the median of three calls of all the series, since one call of a few hundred ms
-    varies by a tenth from run to run on a shared machine."""
-    catalog = ModelCatalog(home / "data/ainode/models", PluginManager())
-    record = catalog.get(model)
-    pipeline = catalog.spec_for(record).pipeline_cls(catalog.model_info(record), device="cpu")
-    inputs = [{"targets": s} for s in series]
-    pipeline.run(inputs[:2], output_length=HORIZON)  # warm up
-    ideal = len(inputs) / statistics.median(
-        _seconds_of(lambda: pipeline.run(inputs, output_length=HORIZON)) for _ in range(3))
-    each = [_seconds_of(lambda item=item: pipeline.run([item], output_length=HORIZON)) for item in inputs[:32]]
-    same = [_seconds_of(lambda: pipeline.run(inputs[:1], output_length=HORIZON)) for _ in range(32)]
-    return ideal, 1 / statistics.mean(each), statistics.median(same) * 1000
+    def ideal(self) -> float:
+        """Series/s of one call with every series: the median of three calls (one varies by a tenth)."""
+        return len(self.inputs) / statistics.median(self._run(self.inputs) for _ in range(3))
+
+    def one_call_each(self) -> float:
+        return 1 / statistics.mean(self._run([item]) for item in self.inputs[:32])
+
+    def p50_ms(self) -> float:
+        """One call with ``series[0]``, the series the served requests carry (an ARIMA fit's time depends on
+        the data)."""
+        return statistics.median(self._run(self.inputs[:1]) for _ in range(32)) * 1000
 
 
 def window_seconds(at_least: float, clients: int, per_second: float) -> float:
@@ -124,12 +128,9 @@ def main() -> None:
             place_real_size_weights(home, models)
             homes[isolation] = home
         for model in models:
-            ideal, one_each, bare_p50 = bare_figures(next(iter(homes.values())), model, series)
-            print(f"\n{model}: context {CONTEXT}, horizon {HORIZON}; bare in-process: one call for "
-                  f"{BARE_REQUESTS} series {ideal:.1f} series/s (ideal), one call each {one_each:.1f}/s, "
-                  f"one call p50 {bare_p50:.1f} ms", flush=True)
-            print(f"  {'isolation':>9} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
-                  f"{'vs ideal':>8} {'vs each':>8}")
+            bare = BareModel(next(iter(homes.values())), model, series)
+            ideal_before, one_each, bare_p50 = bare.ideal(), bare.one_call_each(), bare.p50_ms()
+            rows = []
             for isolation, home in homes.items():
                 node = RunningNode(home)
                 try:
@@ -137,15 +138,30 @@ def main() -> None:
                         run_load(node.port, model, payload, output_length=HORIZON, clients=2, seconds=2)  # warm up
                     served = one_each  # requests/s expected at the next client count, to size its window
                     for clients in map(int, args.clients.split(",")):
+                        seconds = window_seconds(args.seconds, clients, served)
+                        print(f"  {model}, {isolation}: {clients} clients for {seconds:.0f} s ...", file=sys.stderr,
+                              flush=True)
                         result = run_load(node.port, model, payload, output_length=HORIZON, clients=clients,
-                                          seconds=window_seconds(args.seconds, clients, served))
+                                          seconds=seconds)
                         served = result.per_second or served
-                        extra = f"  (node cost at 1 client: {result.p50_ms - bare_p50:+.1f} ms)" if clients == 1 else ""
-                        print(f"  {isolation:>9} {clients:7d} {result.per_second:8.1f} {result.p50_ms:8.1f} "
-                              f"{result.p99_ms:8.1f} {result.errors:6d} {result.per_second / ideal:8.2f} "
-                              f"{result.per_second / one_each:8.2f}{extra}", flush=True)
+                        rows.append((isolation, result))
                 finally:
                     node.stop()
+            # Measured again after the windows: on a shared machine the bare figure drifts by a tenth or more
+            # within minutes; the ratios use the mean of the two.
+            ideal_after = bare.ideal()
+            ideal = (ideal_before + ideal_after) / 2
+            print(f"\n{model}: context {CONTEXT}, horizon {HORIZON}; bare in-process: one call for "
+                  f"{BARE_REQUESTS} series {ideal:.1f} series/s (ideal; {ideal_before:.1f} before the served "
+                  f"windows, {ideal_after:.1f} after), one call each {one_each:.1f}/s, one call p50 "
+                  f"{bare_p50:.1f} ms", flush=True)
+            print(f"  {'isolation':>9} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
+                  f"{'vs ideal':>8} {'vs each':>8}")
+            for isolation, result in rows:
+                extra = f"  (node cost at 1 client: {result.p50_ms - bare_p50:+.1f} ms)" if result.clients == 1 else ""
+                print(f"  {isolation:>9} {result.clients:7d} {result.per_second:8.1f} {result.p50_ms:8.1f} "
+                      f"{result.p99_ms:8.1f} {result.errors:6d} {result.per_second / ideal:8.2f} "
+                      f"{result.per_second / one_each:8.2f}{extra}", flush=True)
 
 
 if __name__ == "__main__":
