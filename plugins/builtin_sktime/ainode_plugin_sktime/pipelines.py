@@ -12,6 +12,7 @@ and are ignored.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 import numpy as np
@@ -61,9 +62,19 @@ class _SktimeMixin:
         self.algorithm.resolve(self.defaults, {})
 
     def warm_up(self) -> bool:
-        """Start the worker processes that large batches are spread over (one pool for every sktime model)
-        while the instance is built, not inside the first busy minute (see ``parallel.warm_up_if_useful``)."""
-        return parallel.warm_up_if_useful()
+        """While the instance is built, not on the first callers' time: one small fit in this process (its
+        first fit imports sktime's estimators, about 3 s, which the first request served in-process would
+        wait for), and meanwhile the worker processes that large batches are spread over (one pool for every
+        sktime model, see ``parallel.warm_up_if_useful``): both import sktime, side by side on two cores."""
+        min_length, _ = self.algorithm.min_length(self._params({}))
+        steps = np.arange(max(2 * min_length, 64), dtype=np.float64)
+        series = 10 + np.sin(2 * np.pi * steps / 12)  # positive and seasonal: every built-in can fit it
+        horizon = {"output_length": 2} if self.algorithm.task == "forecast" else {}
+        with ThreadPoolExecutor(1, thread_name_prefix="ainode-sktime-pool-warm-up") as pool:
+            pool_ready = pool.submit(parallel.warm_up_if_useful)
+            self.run([{"targets": series[None, :]}], **horizon)
+            pool_ready.result()
+        return True
 
     def _params(self, infer_kwargs: dict[str, Any]) -> Params:
         return self.algorithm.resolve(self.defaults, infer_kwargs)

@@ -73,8 +73,16 @@ def test_building_an_instance_warms_the_pool_for_the_first_large_batch(sktime_pi
     pipeline = sktime_pipeline("arima")
     assert pipeline.warm_up() is True  # what the node calls while it builds the instance: blocks until ready
     assert parallel.choose_parallel(8, estimated_ms=1000)  # so the first batch worth spreading is spread
-    assert pipeline.warm_up() is False  # a second instance finds the pool warm
+    assert parallel.warm_up_if_useful() is False  # a second instance finds the pool warm
 
     monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "never")
     monkeypatch.setattr(parallel, "_last_used", None)
-    assert pipeline.warm_up() is False  # a pool that is never used is never started
+    assert pipeline.warm_up() is True  # the in-process fit still warms up
+    assert not parallel._pool_warm()  # but a pool that is never used is never started
+
+
+@pytest.mark.parametrize("model", ["arima", "holtwinters", "exponential_smoothing", "naive_forecaster",
+                                   "stl_forecaster", "stray", "gaussian_hmm", "gmm_hmm"])
+def test_every_builtin_warms_up_with_its_defaults(sktime_pipeline, model, monkeypatch):
+    monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "never")
+    assert sktime_pipeline(model).warm_up() is True  # the warm-up series suits each model's minimum length
