@@ -27,7 +27,8 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
 from ainode_core.errors import InferenceInternalError
 from ainode_plugin_sktime.quiet import ESTIMATOR_LOCK
@@ -40,6 +41,7 @@ CHUNKS_PER_WORKER = 4
 IDLE_WORKER_TIMEOUT_S = 300
 
 _state_lock = threading.Lock()
+_forced = threading.local()  # see spread_over_workers
 _warm_up_lock = threading.Lock()  # two instances built at once start the pool once
 _last_used: float | None = None  # monotonic time the pool last finished work
 _warming = False
@@ -61,12 +63,28 @@ def parallel_mode() -> str:
     return mode
 
 
+def pool_usable() -> bool:
+    """Whether any call may go to worker processes (not ``never``, and at least two workers)."""
+    return parallel_mode() != "never" and n_workers() >= 2
+
+
+@contextmanager
+def spread_over_workers() -> Iterator[None]:
+    """Calls from this thread inside the block go to the workers whenever the pool is usable (a warm-up
+    sends each worker a first fit, which it would otherwise pay inside the first large batch)."""
+    _forced.on = True
+    try:
+        yield
+    finally:
+        _forced.on = False
+
+
 def choose_parallel(n_jobs: int, estimated_ms: float) -> bool:
     """Whether ``n_jobs`` per-series fits estimated at ``estimated_ms`` in total go to worker processes."""
     mode = parallel_mode()
-    if n_jobs < 2 or n_workers() < 2 or mode == "never":
+    if n_jobs < 2 or not pool_usable():
         return False
-    if mode == "always":
+    if mode == "always" or getattr(_forced, "on", False):
         return True
     saved_ms = estimated_ms * (1 - 1 / min(n_workers(), n_jobs))
     if saved_ms <= PARALLEL_CALL_OVERHEAD_MS:
@@ -187,7 +205,7 @@ def warm_up_if_useful() -> bool:
     instance is built (LOAD MODEL, or the first request), so that the first batches worth spreading find it
     ready, instead of running in-process while it starts beside them and competes for the CPUs."""
     with _warm_up_lock:
-        if parallel_mode() == "never" or n_workers() < 2 or _pool_warm():
+        if not pool_usable() or _pool_warm():
             return False
         warm_up()
         return True

@@ -62,18 +62,22 @@ class _SktimeMixin:
         self.algorithm.resolve(self.defaults, {})
 
     def warm_up(self) -> bool:
-        """While the instance is built, not on the first callers' time: one small fit in this process (its
-        first fit imports sktime's estimators, about 3 s, which the first request served in-process would
-        wait for), and meanwhile the worker processes that large batches are spread over (one pool for every
-        sktime model, see ``parallel.warm_up_if_useful``): both import sktime, side by side on two cores."""
+        """While the instance is built, not on the first callers' time. A process's first fit of a model imports
+        what it needs (about 3 s for arima, and another second in a worker after ``sktime`` itself is
+        imported), which would stall the first request served in-process or the first large batch. So: one
+        small fit here while the worker pool starts (one pool for every sktime model, see
+        ``parallel.warm_up_if_useful``), then one in each worker."""
         min_length, _ = self.algorithm.min_length(self._params({}))
         steps = np.arange(max(2 * min_length, 64), dtype=np.float64)
-        series = 10 + np.sin(2 * np.pi * steps / 12)  # positive and seasonal: every built-in can fit it
+        item = {"targets": (10 + np.sin(2 * np.pi * steps / 12))[None, :]}  # positive, seasonal: fits every model
         horizon = {"output_length": 2} if self.algorithm.task == "forecast" else {}
         with ThreadPoolExecutor(1, thread_name_prefix="ainode-sktime-pool-warm-up") as pool:
             pool_ready = pool.submit(parallel.warm_up_if_useful)
-            self.run([{"targets": series[None, :]}], **horizon)
+            self.run([item], **horizon)
             pool_ready.result()
+        if parallel.pool_usable():
+            with parallel.spread_over_workers():
+                self.run([item] * parallel.n_workers(), **horizon)
         return True
 
     def _params(self, infer_kwargs: dict[str, Any]) -> Params:

@@ -48,6 +48,17 @@ def test_small_jobs_stay_in_process(monkeypatch):
     assert not parallel.choose_parallel(256, estimated_ms=1e6)  # one CPU: nothing to spread over
 
 
+def test_a_warm_up_can_send_small_jobs_to_the_workers(monkeypatch):
+    monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "auto")
+    monkeypatch.setenv("AINODE_SKTIME_N_JOBS", "2")
+    with parallel.spread_over_workers():  # each worker's first fit, paid at warm-up
+        assert parallel.choose_parallel(2, estimated_ms=1.0)
+    assert not parallel.choose_parallel(2, estimated_ms=1.0)  # only inside the block
+    monkeypatch.setenv("AINODE_SKTIME_PARALLEL", "never")
+    with parallel.spread_over_workers():
+        assert not parallel.choose_parallel(2, estimated_ms=1.0)  # never means never
+
+
 def test_concurrent_calls_from_several_threads(sktime_pipeline, airline, multivariate):
     """The engine may run several requests at once in its own threads: same numbers, and the process's BLAS
     thread setting (limited to one thread during in-process fits) is restored afterwards."""
