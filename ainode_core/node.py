@@ -40,7 +40,7 @@ class AINode:
             self._background += fetch_missing_builtins(
                 self.catalog, noncommercial=self.settings.ain_fetch_noncommercial_weights)
         self._background.append(watch_placed_weights(self.catalog, self.stopped))  # weights copied in by hand
-        self._background += self.placement.restore()
+        self.placement.restore()
         self.plugins.notify("ainode_startup", settings=self.settings)
 
     def shutdown(self) -> None:

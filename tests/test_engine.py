@@ -118,6 +118,18 @@ def test_loaded_models_are_loaded_again_after_a_restart_and_a_dropped_one_is_for
     assert loaded_after_start() == {"call_counting": 1}
 
 
+def test_an_unload_right_after_a_load_is_not_overtaken_by_it(client):
+    for _ in range(5):  # each operation runs in the background: they must still apply in the order asked
+        client.load("last_value", ["cpu"])
+        client.unload("last_value", ["cpu"])
+    client.load("call_counting", ["cpu"])  # a later operation of another model, to wait for
+    wait_for(lambda: "call_counting" in client.loaded(["cpu"])["cpu"])
+    time.sleep(1)
+    assert "last_value" not in client.loaded(["cpu"])["cpu"]
+    client.unload("call_counting", ["cpu"])
+    wait_for(lambda: "call_counting" not in client.loaded(["cpu"])["cpu"])
+
+
 def test_a_placement_plugin_can_override_the_formula(client):
     client.load("sized_pinned", ["5"])  # the formula alone would give 3 (see above); the plugin says 2
     wait_for(lambda: client.loaded(["5"])["5"].get("sized_pinned") == 2)

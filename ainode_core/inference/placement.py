@@ -12,7 +12,9 @@ On ``cpu`` every instance draws on the same cores, so the count is capped by wha
   so that the instances together never ask for more threads than there are cores.
 ``ainode_choose_instance_count`` can still choose another count.
 Both operations validate at once (unknown device 1508, duplicates 1509/1510) and then run in the background;
-``showLoadedModels`` shows the counts as instances come up.
+those of one model run one at a time, in the order they were asked for (an UNLOAD right after a LOAD must not
+be overtaken by it), those of different models side by side. ``showLoadedModels`` shows the counts as
+instances come up.
 
 What was loaded where is kept in ``<ain_system_dir>/placement.json`` (written atomically on each LOAD and
 UNLOAD) and placed again when the node starts, so a restart does not quietly turn loaded, warmed-up models
@@ -25,7 +27,9 @@ import json
 import logging
 import math
 import threading
+from collections import deque
 from pathlib import Path
+from typing import Callable
 
 from ainode_core.config import Settings
 from ainode_core.errors import AINodeError, LoadModelError, UnavailableDeviceError, UnloadModelError
@@ -58,6 +62,31 @@ class Placement:
         self._lock = threading.Lock()
         self.last_error: dict[str, str] = {}
         self.plan_path = Path(settings.ain_system_dir) / PLAN_FILE
+        self._pending: dict[str, deque[tuple[Callable[..., None], tuple]]] = {}  # model id → its operations
+
+    def _enqueue(self, model_id: str, operation: Callable[..., None], *args: object) -> None:
+        """Run ``operation`` after the model's earlier ones (a thread drains each model's queue)."""
+        with self._lock:
+            pending = self._pending.setdefault(model_id, deque())
+            pending.append((operation, args))
+            if len(pending) > 1:
+                return  # the model's runner gets to it
+        threading.Thread(target=self._drain, args=(model_id,), name=f"placement-{model_id}", daemon=True).start()
+
+    def _drain(self, model_id: str) -> None:
+        while True:
+            with self._lock:
+                operation, args = self._pending[model_id][0]
+            try:
+                operation(model_id, *args)
+            except Exception:  # one failed operation must not stop the ones after it
+                log.exception("placement: %s of %s failed", operation.__name__, model_id)
+            with self._lock:
+                pending = self._pending[model_id]
+                pending.popleft()
+                if not pending:
+                    del self._pending[model_id]
+                    return
 
     # --- the plan on disk --------------------------------------------------------------------------------
 
@@ -66,19 +95,18 @@ class Placement:
         plan = {device: sorted(models) for device, models in sorted(self._plan.items()) if models}
         atomic_write_bytes(self.plan_path, json.dumps(plan, indent=1).encode())
 
-    def restore(self) -> list[threading.Thread]:
+    def restore(self) -> None:
         """At start: LOAD again what was loaded before the last stop (in the background, like a LOAD)."""
         try:
             saved = json.loads(self.plan_path.read_text())
         except FileNotFoundError:
-            return []
+            return
         except (OSError, ValueError) as exc:
             log.warning("%s cannot be read (%s); no model is loaded again at start", self.plan_path, exc)
-            return []
+            return
         available = self.engine.devices()
         with self._lock:
             self._plan = {str(device): {str(m) for m in models} for device, models in saved.items()}
-        started = []
         for device_id, models in sorted(self._plan.items()):
             if device_id not in available:
                 log.warning("device %s is not available now; %s stay in the plan for when it is", device_id,
@@ -86,11 +114,10 @@ class Placement:
                 continue
             for model_id in sorted(models):
                 try:
-                    started.append(self.load(model_id, [device_id]))
+                    self.load(model_id, [device_id])
                     log.info("loading %s on %s again, as before the last stop", model_id, device_id)
                 except AINodeError as exc:
                     log.warning("%s is not loaded on %s again: %s", model_id, device_id, exc.message)
-        return started
 
     def _residents(self, device_id: str) -> list[str]:
         """The models LOADed on the device that still exist (a dropped one leaves the plan here)."""
@@ -144,16 +171,14 @@ class Placement:
                         chosen, model_id, formula)
             return formula
 
-    def load(self, model_id: str, device_ids: list[str]) -> threading.Thread:
+    def load(self, model_id: str, device_ids: list[str]) -> None:
         record = self.catalog.get(model_id)
         if record.state is not State.ACTIVE:  # refused now, with the reason, not failed later in the background
             detail = f" ({record.reason})" if record.reason else ""
             raise LoadModelError(f"Model {model_id} is {record.state.value}{detail}; it can be loaded once "
                                  "SHOW MODELS says it is active")
         devices = self._devices(device_ids, LoadModelError)
-        thread = threading.Thread(target=self._load, args=(model_id, devices), name=f"load-{model_id}", daemon=True)
-        thread.start()
-        return thread
+        self._enqueue(model_id, self._load, devices)
 
     def _load(self, model_id: str, devices: list[DeviceInfo]) -> None:
         try:
@@ -181,13 +206,10 @@ class Placement:
             except AINodeError:
                 pass  # dropped meanwhile
 
-    def unload(self, model_id: str, device_ids: list[str]) -> threading.Thread:
+    def unload(self, model_id: str, device_ids: list[str]) -> None:
         self.catalog.get(model_id)
         devices = self._devices(device_ids, UnloadModelError)
-        thread = threading.Thread(target=self._unload, args=(model_id, devices), name=f"unload-{model_id}",
-                                  daemon=True)
-        thread.start()
-        return thread
+        self._enqueue(model_id, self._unload, devices)
 
     def _unload(self, model_id: str, devices: list[DeviceInfo]) -> None:
         for device in devices:
