@@ -15,7 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -213,11 +213,15 @@ class InferenceEngine:
                     counts[model_id] = counts.get(model_id, 0) + 1
         return result
 
-    def place(self, model_id: str, device: DeviceInfo, count: int) -> None:
+    def place(self, model_id: str, device: DeviceInfo, count: int,
+              only_if: Callable[[], bool] | None = None) -> None:
         """Make the model have exactly ``count`` explicit instances on ``device`` (on ``cpu``, new isolated
-        instances share its cores: ``cores // count`` torch threads each)."""
+        instances share its cores: ``cores // count`` torch threads each); with ``only_if``, only when it
+        still holds once the model's placement lock is taken."""
         cpu_threads = max(1, cpu_cores() // count) if device.device_type == "cpu" else None
         with self._placing(model_id):
+            if only_if is not None and not only_if():
+                return
             with self._lock:
                 current = [i for i in self._instances.get(model_id, []) if i.device.device_id == device.device_id]
             for instance in current[count:]:

@@ -119,6 +119,15 @@ class Placement:
                 except AINodeError as exc:
                     log.warning("%s is not loaded on %s again: %s", model_id, device_id, exc.message)
 
+    def _rebalance(self, model_id: str, device: DeviceInfo) -> None:
+        """Give a model LOADed on the device its share, unless it has been unloaded meanwhile: the check runs
+        under the model's placement lock, which its UNLOAD takes too, so a rebalance started for another
+        model cannot bring it back."""
+        def still_planned() -> bool:
+            with self._lock:
+                return model_id in self._plan.get(device.device_id, ())
+        self.engine.place(model_id, device, self._count(model_id, device), only_if=still_planned)
+
     def _residents(self, device_id: str) -> list[str]:
         """The models LOADed on the device that still exist (a dropped one leaves the plan here)."""
         with self._lock:
@@ -189,7 +198,7 @@ class Placement:
                 if not self.engine.instance_size(model_id) and not self.model_size(model_id):
                     self.engine.place(model_id, device, 1)  # measure the model with its first instance
                 for resident in self._residents(device.device_id):  # rebalance all there, the new one included
-                    self.engine.place(resident, device, self._count(resident, device))
+                    self._rebalance(resident, device)
             self.last_error.pop(model_id, None)
             if self.catalog.get(model_id).reason.startswith(LOAD_FAILED):
                 self.catalog.update(model_id, reason="")
@@ -218,7 +227,7 @@ class Placement:
                 self._save()
             self.engine.remove_from_device(model_id, device.device_id)
             for resident in self._residents(device.device_id):
-                self.engine.place(resident, device, self._count(resident, device))
+                self._rebalance(resident, device)
 
     def loaded(self, device_ids: list[str]) -> dict[str, dict[str, int]]:
         available = self.engine.devices()
