@@ -212,7 +212,7 @@ class ModelWorker:
 
     def _run(self, batch: list[InferenceRequest]) -> AINodeError | None:
         """One model call for the batch: answers its callers, or returns the failure (callers unanswered)."""
-        started = time.monotonic()
+        started, started_at = time.monotonic(), time.time()
         inputs = [series for request in batch for series in request.inputs]
         options = dict(batch[0].options)
         failure: AINodeError | None = None
@@ -243,5 +243,6 @@ class ModelWorker:
             model_id=self.model_id, device_id=self.device_id, batch_size=len(inputs),
             queue_wait_seconds=started - min(r.enqueued_at for r in batch),
             compute_seconds=finished - started, ok=failure is None, error=failure.message if failure else "",
+            started_at=started_at,
         ))
         return failure

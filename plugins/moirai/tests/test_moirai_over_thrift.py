@@ -2,8 +2,8 @@
 
 The node starts with ``ain_fetch_builtin_weights=true`` and no hub: moirai2 is ``builtin``/``inactive`` with its
 licence and how to opt in or where to copy the files; copying the tiny checkpoint there makes it ``active``
-without a restart. Then Thrift forecasts equal the reference's goldens, concurrent requests share model calls (a
-throw-away plugin records each call's batch size through ``ainode_after_inference``), quantiles come back
+without a restart. Then Thrift forecasts equal the reference's goldens, concurrent requests share model calls (the test kit's
+call-log plugin records each call's batch size through ``ainode_after_inference``), quantiles come back
 level-major, several columns beyond 64 steps are served, identical requests give identical answers, and
 LOAD/UNLOAD place and remove instances.
 """
@@ -22,29 +22,21 @@ from ainode_core.client import AINodeClient
 from ainode_core.rpc.connection import connect
 from ainode_core.rpc.gen.ainode import ttypes as t
 from ainode_core.rpc.tsblock import Column, TsBlock, TSDataType, decode_tsblock, encode_tsblock
+from ainode_core.testing.call_log import CALL_LOG_PLUGIN, wait_for_call_sizes
+from ainode_core.testing.call_log import ENV_VAR as CALL_LOG_ENV
 from ainode_core.testing.node import RunningNode, make_home, make_site
 
 TOLERANCE = dict(rtol=1e-5, atol=5e-5)
-BATCH_LOG_PLUGIN = '''
-import os
-from ainode_core import hookimpl
-
-@hookimpl
-def ainode_after_inference(event):
-    if event.model_id == "moirai2" and event.ok:
-        with open(os.environ["MOIRAI_BATCH_LOG"], "a") as log:
-            log.write(f"{event.batch_size}\\n")
-'''
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
     root = tmp_path_factory.mktemp("moirai-thrift")
-    batch_log = root / "batches.txt"
+    call_log = root / "calls.txt"
     running = RunningNode(make_home(root, "ain_fetch_builtin_weights=true\n"),
-                          site=make_site(root, {"ainode_moirai_batch_log": BATCH_LOG_PLUGIN}),
-                          env={"MOIRAI_BATCH_LOG": str(batch_log)})
-    running.batch_log = batch_log
+                          site=make_site(root, {"ainode_call_log": CALL_LOG_PLUGIN}),
+                          env={CALL_LOG_ENV: str(call_log)})
+    running.call_log = call_log
     yield running
     assert running.stop() == 0
 
@@ -117,7 +109,7 @@ def test_client_quantile_columns(client, placed, inputs, goldens) -> None:
 
 def test_concurrent_requests_share_model_calls_and_each_gets_its_own_answer(node, placed, inputs, goldens) -> None:
     names = [name for name in goldens if name.endswith("_H96_C1")] * 6  # 4 different series, 24 requests
-    node.batch_log.write_text("")
+    since = time.time()
     start = threading.Barrier(len(names))
 
     def one(name: str) -> np.ndarray:
@@ -128,10 +120,7 @@ def test_concurrent_requests_share_model_calls_and_each_gets_its_own_answer(node
         results = list(pool.map(one, names))
     for name, got in zip(names, results):
         np.testing.assert_allclose(got, goldens[name][:, 4], err_msg=name, **TOLERANCE)
-    deadline = time.monotonic() + 10  # a call's event is written just after its callers are answered
-    while sum(sizes := [int(line) for line in node.batch_log.read_text().split()]) < len(names):
-        assert time.monotonic() < deadline, sizes
-        time.sleep(0.05)
+    sizes = wait_for_call_sizes(node.call_log, "moirai2", since, len(names))
     assert sum(sizes) == len(names) and max(sizes) > 1, sizes  # fewer model calls than requests
 
 

@@ -20,22 +20,12 @@ from ainode_core.client import AINodeClient, AINodeRequestError
 from ainode_core.rpc.connection import connect
 from ainode_core.rpc.gen.ainode import ttypes as t
 from ainode_core.rpc.tsblock import Column, TsBlock, TSDataType, decode_tsblock, encode_tsblock
+from ainode_core.testing.call_log import CALL_LOG_PLUGIN, wait_for_call_sizes
+from ainode_core.testing.call_log import ENV_VAR as CALL_LOG_ENV
 from ainode_core.testing.node import RunningNode, make_home, make_site
 
 TOLERANCE = dict(rtol=1e-6, atol=1e-6)  # float32 model, DOUBLE on the wire
 CLIENTS = 16
-
-# An observer plugin: the batch size of every model call of moment, one line each, in $MOMENT_BATCH_LOG.
-BATCH_LOG_PLUGIN = '''
-import os
-from ainode_core import hookimpl
-
-@hookimpl
-def ainode_after_inference(event):
-    if event.model_id == "moment":
-        with open(os.environ["MOMENT_BATCH_LOG"], "a") as log:
-            log.write(f"{event.batch_size}\\n")
-'''
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +33,10 @@ def served(tmp_path_factory, checkpoint: Path):
     root = tmp_path_factory.mktemp("moment-thrift")
     # a wide batching window so that concurrent requests surely share model calls
     home = make_home(root, "ain_inference_batch_interval_in_ms=200\n")
-    site = make_site(root, {"moment_batch_log": BATCH_LOG_PLUGIN})
-    batch_log = root / "batches.txt"
-    node = RunningNode(home, site=site, env={"MOMENT_BATCH_LOG": str(batch_log),
-                                             "AINODE_LOAD_PLUGINS": "moment,moment_batch_log"})
+    site = make_site(root, {"ainode_call_log": CALL_LOG_PLUGIN})
+    call_log = root / "calls.txt"
+    node = RunningNode(home, site=site, env={CALL_LOG_ENV: str(call_log),
+                                             "AINODE_LOAD_PLUGINS": "moment,ainode_call_log"})
     try:
         before = show(node.port)
         folder = home / "data/ainode/models/builtin/moment"
@@ -55,7 +45,7 @@ def served(tmp_path_factory, checkpoint: Path):
         while show(node.port)["State"] != "active":
             assert time.monotonic() < deadline, show(node.port)
             time.sleep(0.2)
-        yield {"node": node, "before": before, "folder": folder, "batch_log": batch_log}
+        yield {"node": node, "before": before, "folder": folder, "call_log": call_log}
     finally:
         assert node.stop() == 0
 
@@ -123,7 +113,7 @@ def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(served, ou
     series = [10 + np.sin(np.arange(300) / 4 + k) + 0.1 * rng.standard_normal(300) for k in range(CLIENTS)]
     answers: list[np.ndarray | None] = [None] * CLIENTS
     start = threading.Barrier(CLIENTS)
-    served["batch_log"].unlink(missing_ok=True)
+    since = time.time()
 
     def one(index: int) -> None:
         with AINodeClient("127.0.0.1", served["node"].port) as ainode:
@@ -139,7 +129,7 @@ def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(served, ou
     for index, answer in enumerate(answers):
         assert answer is not None, f"client {index} got no answer"
         np.testing.assert_allclose(answer, expected[index][0], err_msg=f"client {index}", **TOLERANCE)
-    sizes = [int(line) for line in served["batch_log"].read_text().split()]
+    sizes = wait_for_call_sizes(served["call_log"], "moment", since, CLIENTS)
     assert sum(sizes) == CLIENTS and max(sizes) > 1, sizes
 
 

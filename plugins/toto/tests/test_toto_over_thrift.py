@@ -4,7 +4,7 @@ The node starts without Toto's weights: SHOW MODELS lists ``toto`` as a builtin 
 ``inactive`` with a reason; copying the tiny published-format checkpoint into ``builtin/toto/`` makes it
 ``active`` without a restart. Forecasts then equal the reference's (goldens) and our in-process pipeline's;
 options travel as the strings Thrift carries; concurrent requests share model calls; LOAD/UNLOAD work.
-A small observer plugin (the public ``ainode_after_inference`` hook) records the size of every model call.
+The test kit's call-log plugin (the public ``ainode_after_inference`` hook) records the size of every model call.
 """
 from __future__ import annotations
 
@@ -20,18 +20,11 @@ from ainode_core.client import AINodeClient, AINodeRequestError
 from ainode_core.rpc.connection import connect
 from ainode_core.rpc.gen.ainode import ttypes as t
 from ainode_core.rpc.tsblock import Column, TsBlock, TSDataType, decode_tsblock, encode_tsblock
+from ainode_core.testing.call_log import CALL_LOG_PLUGIN, wait_for_call_sizes
+from ainode_core.testing.call_log import ENV_VAR as CALL_LOG_ENV
 from ainode_core.testing.node import RunningNode, make_home, make_site
 
 FIXTURES = Path(__file__).parent / "fixtures"
-OBSERVER = """
-import os
-from ainode_core import hookimpl
-
-@hookimpl
-def ainode_after_inference(event):
-    with open(os.environ["TOTO_CALL_LOG"], "a") as log:
-        log.write(f"{event.model_id} {event.batch_size}\\n")
-"""
 
 
 def wait_for(condition, timeout: float = 30.0):
@@ -47,9 +40,8 @@ def wait_for(condition, timeout: float = 30.0):
 def node(tmp_path_factory):
     root = tmp_path_factory.mktemp("toto-thrift")
     calls = root / "calls.txt"
-    calls.touch()
-    running = RunningNode(make_home(root), site=make_site(root, {"ainode_toto_observer": OBSERVER}),
-                          env={"AINODE_LOAD_PLUGINS": "toto,ainode_toto_observer", "TOTO_CALL_LOG": str(calls)})
+    running = RunningNode(make_home(root), site=make_site(root, {"ainode_call_log": CALL_LOG_PLUGIN}),
+                          env={"AINODE_LOAD_PLUGINS": "toto,ainode_call_log", CALL_LOG_ENV: str(calls)})
     running.calls = calls
     yield running
     assert running.stop() == 0
@@ -133,7 +125,7 @@ def test_concurrent_requests_share_model_calls_and_keep_their_answers(active, ou
     base = golden["input/L2880_C1"].astype(np.float64)
     inputs = [base * (1.0 + 0.05 * i) + i for i in range(16)]
     expected = [ours.run([{"targets": series}], output_length=96)[0] for series in inputs]
-    active.calls.write_text("")
+    since = time.time()
 
     def one(series: np.ndarray) -> np.ndarray:
         with AINodeClient("127.0.0.1", active.port) as own:
@@ -143,7 +135,7 @@ def test_concurrent_requests_share_model_calls_and_keep_their_answers(active, ou
         answers = list(pool.map(one, inputs))
     for got, want in zip(answers, expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=3e-5 * float(np.abs(want).max()))
-    sizes = [int(line.split()[1]) for line in active.calls.read_text().split("\n") if line.startswith("toto ")]
+    sizes = wait_for_call_sizes(active.calls, "toto", since, 16)
     assert sum(sizes) == 16 and max(sizes) > 1, sizes
 
 
