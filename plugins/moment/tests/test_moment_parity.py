@@ -11,7 +11,8 @@ import pytest
 
 from ainode_plugin_moment.pipeline import MomentPipeline
 
-# float32 network, float64 arithmetic around it; on the machine that made the goldens they agree bit for bit
+# float32 network, float64 arithmetic around it: bit for bit on the machine that made the goldens, within a few
+# float32 roundings on CPUs with other kernels (AVX-512 vs AVX2)
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)
 CASES = ["uni512", "multi512", "short100", "short_multi200", "nan512", "nan_multi300", "long1100",
          "long_multi700_nan"]
@@ -30,7 +31,12 @@ def test_each_case_equals_momentfm(ours: MomentPipeline, golden, case: str, outp
     expected = item[OUTPUTS[output]]
     assert got.shape == item["x"].shape
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))  # NaN exactly where momentfm has NaN
-    np.testing.assert_allclose(got, expected, equal_nan=True, **TOLERANCE)
+    if output == "score":  # the squared residual: compare residuals, whose error is the reconstruction's
+        residual_tolerance = TOLERANCE["atol"] + TOLERANCE["rtol"] * np.abs(item["x"])
+        np.testing.assert_array_less(np.abs(np.sqrt(got) - np.sqrt(expected))[~np.isnan(got)],
+                                     residual_tolerance[~np.isnan(got)])
+    else:
+        np.testing.assert_allclose(got, expected, equal_nan=True, **TOLERANCE)
 
 
 def test_all_cases_in_one_call_equal_momentfm(ours: MomentPipeline, golden) -> None:

@@ -89,8 +89,9 @@ def test_plain_pytorch_swiglu_names_load_too(pipeline_for, ours, checkpoint: Pat
                for name, value in state.items() if "rotary_emb" not in name}
     save_file(renamed, str(folder / "model.safetensors"))
     series = np.sin(np.arange(100) / 5.0)[None] * 10 + 50
-    np.testing.assert_array_equal(pipeline_for(folder).run([{"targets": series}], output_length=70)[0],
-                                  ours.run([{"targets": series}], output_length=70)[0])
+    # equal up to float32 rounding: some CPUs' kernels sum in another order for another weight layout
+    np.testing.assert_allclose(pipeline_for(folder).run([{"targets": series}], output_length=70)[0],
+                               ours.run([{"targets": series}], output_length=70)[0], rtol=1e-6)
 
 
 def test_tiny_test_checkpoint_loads(pipeline_for, tmp_path: Path) -> None:
