@@ -44,6 +44,9 @@ class Algorithm:
     check: Callable[[Params], None] = lambda params: None  # rules across options; raises ValueError
     needs_positive: Callable[[Params], bool] = lambda params: False  # multiplicative models / Box-Cox
     merge: Callable[[Params, Params], Params] = lambda defaults, request: {**defaults, **request}
+    # (params, values, steps_skipped, horizon) → the estimator's forecast computed a faster way, or None where
+    # there is none for these params; equal to the sktime estimator's, as its tests check
+    shortcut: Callable[[Params, np.ndarray, int, int], np.ndarray | None] | None = None
 
     def resolve(self, defaults: Params, request: Mapping[str, Any]) -> Params:
         """Defaults overridden by the request's options (already-checked defaults, raw request values)."""
@@ -116,6 +119,15 @@ def _arima_build(params: Params) -> Any:
     if "method" in params:
         kwargs["method"] = _ARIMA_METHODS[params["method"]]
     return ARIMA(seasonal_order=_arima_seasonal(params), suppress_warnings=True, **kwargs)
+
+
+def arima_without_sktime(params: Params, values: np.ndarray, steps_skipped: int, horizon: int) -> np.ndarray:
+    """The forecast of sktime's ARIMA from the pmdarima model it wraps, fitted and asked directly: the same
+    model and settings (sktime builds it), without sktime's checks and pandas conversions, which cost about a
+    fifth of a 512-point fit (69 -> 55 ms)."""
+    model = _arima_build(params)._instantiate_model()  # pinned sktime 1.2.0: the pmdarima ARIMA its fit makes
+    model.fit(values)
+    return np.asarray(model.predict(n_periods=steps_skipped + horizon), dtype=np.float64)[steps_skipped:]
 
 
 def _arima_min_length(params: Params) -> tuple[int, str]:
@@ -331,13 +343,13 @@ ALGORITHMS: dict[str, Algorithm] = {
     algorithm.model_id: algorithm
     for algorithm in (
         Algorithm("arima", "forecast", ARIMA_OPTIONS, _arima_build, _arima_min_length, 300.0, check=_arima_check,
-                  merge=_arima_merge),
+                  merge=_arima_merge, shortcut=arima_without_sktime),
         Algorithm("holtwinters", "forecast", _es_options("holtwinters"), _es_build, _es_min_length, 600.0,
                   check=_es_check, needs_positive=_es_needs_positive),
         Algorithm("exponential_smoothing", "forecast", _es_options("exponential_smoothing"), _es_build,
                   _es_min_length, 16.0, check=_es_check, needs_positive=_es_needs_positive),
         Algorithm("naive_forecaster", "forecast", NAIVE_OPTIONS, _naive_build, _naive_min_length, 0.05,
-                  check=_naive_check),
+                  check=_naive_check, shortcut=naive_closed_form),
         Algorithm("stl_forecaster", "forecast", STL_OPTIONS, _stl_build, _stl_min_length, 26.0, check=_stl_check),
         Algorithm("gaussian_hmm", "anomaly_detection", _hmm_options("gaussian_hmm", False), _hmm_build(False),
                   _hmm_min_length, 100.0),
@@ -369,14 +381,12 @@ def forecast_series(model_id: str, params: Params, values: np.ndarray, steps_ski
     import pandas as pd
 
     algorithm = ALGORITHMS[model_id]
-    if model_id == "naive_forecaster":
-        direct = naive_closed_form(params, values, steps_skipped, horizon)
-        if direct is not None:
-            return direct
     fh = np.arange(steps_skipped + 1, steps_skipped + horizon + 1)
     with quiet_estimators():
         try:
-            prediction = algorithm.build(params).fit(pd.Series(values)).predict(fh=fh)
+            prediction = algorithm.shortcut(params, values, steps_skipped, horizon) if algorithm.shortcut else None
+            if prediction is None:
+                prediction = algorithm.build(params).fit(pd.Series(values)).predict(fh=fh)
         except Exception as exc:
             raise _fit_error(model_id, where, values, exc) from exc
     result = np.asarray(prediction, dtype=np.float64).reshape(-1)

@@ -222,3 +222,21 @@ def test_naive_forecaster_computed_directly_equals_sktime_for_every_strategy():
                                    values, horizon, first_step=skipped + 1)
         np.testing.assert_allclose(direct, expected, rtol=1e-12, atol=1e-9)
     assert computed > 150
+
+
+
+@pytest.mark.parametrize("options, sktime_kwargs", [
+    ({"order": "(2,1,1)", "include_mean": "false"},
+     dict(order=(2, 1, 1), seasonal_order=(0, 0, 0, 0), with_intercept=False)),
+    ({"order": "(1,0,1)", "seasonal_order": "(1,0,0)", "season_length": "12", "method": "nm", "maxiter": "30"},
+     dict(order=(1, 0, 1), seasonal_order=(1, 0, 0, 12), with_intercept=True, method="nm", maxiter=30)),
+])
+def test_arima_options_give_sktimes_numbers(sktime_pipeline, options, sktime_kwargs):
+    """arima fits the pmdarima model that sktime's ARIMA wraps without sktime around it; with request options
+    and skipped trailing rows the numbers must still be sktime's."""
+    rng = np.random.default_rng(3)
+    values = 20 + 5 * np.sin(np.arange(300) / 3) + rng.normal(0, 1, 300).cumsum() * 0.3
+    [output] = sktime_pipeline("arima").run([{"targets": np.concatenate([values, [np.nan, np.nan]])}],
+                                            output_length=10, **options)
+    expected = direct_forecast(lambda: ARIMA(suppress_warnings=True, **sktime_kwargs), values, 10, first_step=3)
+    np.testing.assert_allclose(output[0], expected, rtol=1e-12, atol=1e-9)
