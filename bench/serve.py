@@ -9,8 +9,10 @@ built here: the hub is out of reach). For each model it prints the bare pipeline
 requests in ONE call: the ideal; one call per request: what batching buys; the p50 of one call with the
 served request's series), then, for 1/8/32/128 clients, each a separate process with a persistent connection
 (`bench/loadgen.py`), the served requests/s (those answered inside the window), p50 and p99 latency, errors,
-and the ratios: served / ideal, served / one-call-each, and at one client the served p50 minus the bare
-call's p50 (the cost of the node).
+and the ratios: served / ideal, served / one-call-each, and the cost of the node at one client: served minus
+bare, measured in pairs (one request over a persistent connection, then the same series through the bare
+pipeline, alternating which goes first; the median difference), because this machine's speed drifts by up to
+2x within a minute and two medians taken minutes apart would measure the drift.
 """
 from __future__ import annotations
 
@@ -96,6 +98,27 @@ class BareModel:
         return statistics.median(self._run(self.inputs[:1]) for _ in range(32)) * 1000
 
 
+def paired_node_cost_ms(port: int, model: str, payload: bytes, bare: BareModel, rounds: int = 40) -> float:
+    """Median of (served request - bare call) over ``rounds`` back-to-back pairs, in milliseconds."""
+    from ainode_core.rpc.connection import connect
+    from ainode_core.rpc.gen.ainode import ttypes as t
+
+    request = t.TForecastReq(modelId=model, inputData=payload, outputLength=HORIZON, options={})
+    differences = []
+    with connect("127.0.0.1", port) as client:
+        for round_ in range(rounds):
+            timings = {}
+            for kind in (("served", "bare") if round_ % 2 == 0 else ("bare", "served")):
+                started = time.perf_counter()
+                if kind == "served":
+                    assert client.forecast(request).status.code == 200
+                else:
+                    bare.pipeline.run(bare.inputs[:1], output_length=HORIZON)
+                timings[kind] = time.perf_counter() - started
+            differences.append(timings["served"] - timings["bare"])
+    return statistics.median(differences) * 1000
+
+
 def window_seconds(at_least: float, clients: int, per_second: float) -> float:
     """A window that holds at least ``WINDOW_ROUNDS`` answers per client: with 128 clients of a model serving 40
     requests/s each client waits about 3 s per answer, and a 6 s window would count two batches, give or take
@@ -130,12 +153,13 @@ def main() -> None:
         for model in models:
             bare = BareModel(next(iter(homes.values())), model, series)
             ideal_before, one_each, bare_p50 = bare.ideal(), bare.one_call_each(), bare.p50_ms()
-            rows = []
+            rows, costs = [], {}
             for isolation, home in homes.items():
                 node = RunningNode(home)
                 try:
                     if not args.cold:
                         run_load(node.port, model, payload, output_length=HORIZON, clients=2, seconds=2)  # warm up
+                    costs[isolation] = paired_node_cost_ms(node.port, model, payload, bare)
                     served = one_each  # requests/s expected at the next client count, to size its window
                     for clients in map(int, args.clients.split(",")):
                         seconds = window_seconds(args.seconds, clients, served)
@@ -158,7 +182,7 @@ def main() -> None:
             print(f"  {'isolation':>9} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
                   f"{'vs ideal':>8} {'vs each':>8}")
             for isolation, result in rows:
-                extra = f"  (node cost at 1 client: {result.p50_ms - bare_p50:+.1f} ms)" if result.clients == 1 else ""
+                extra = f"  (node cost at 1 client, paired: {costs[isolation]:+.1f} ms)" if result.clients == 1 else ""
                 print(f"  {isolation:>9} {result.clients:7d} {result.per_second:8.1f} {result.p50_ms:8.1f} "
                       f"{result.p99_ms:8.1f} {result.errors:6d} {result.per_second / ideal:8.2f} "
                       f"{result.per_second / one_each:8.2f}{extra}", flush=True)
