@@ -9,10 +9,11 @@ built here: the hub is out of reach). For each model it prints the bare pipeline
 requests in ONE call: the ideal; one call per request: what batching buys; the p50 of one call with the
 served request's series), then, for 1/8/32/128 clients, each a separate process with a persistent connection
 (`bench/loadgen.py`), the served requests/s (those answered inside the window), p50 and p99 latency, errors,
-and the ratios: served / ideal, served / one-call-each, and the cost of the node at one client: served minus
-bare, measured in pairs (one request over a persistent connection, then the same series through the bare
-pipeline, alternating which goes first; the median difference), because this machine's speed drifts by up to
-2x within a minute and two medians taken minutes apart would measure the drift.
+and the ratios: served / ideal (the ideal measured by one call just before and one just after that window),
+served / one-call-each, and the cost of the node at one client: served minus bare, measured in pairs (one
+request over a persistent connection, then the same series through the bare pipeline, alternating which goes
+first; the median difference), because this machine's speed drifts by up to 2x within a minute and two medians
+taken minutes apart would measure the drift.
 """
 from __future__ import annotations
 
@@ -85,9 +86,9 @@ class BareModel:
         self.pipeline.run(inputs, output_length=HORIZON)
         return time.perf_counter() - started
 
-    def ideal(self) -> float:
-        """Series/s of one call with every series: the median of three calls (one varies by a tenth)."""
-        return len(self.inputs) / statistics.median(self._run(self.inputs) for _ in range(3))
+    def ideal(self, calls: int = 3) -> float:
+        """Series/s of one call with every series: the median of ``calls`` calls (one varies by a tenth)."""
+        return len(self.inputs) / statistics.median(self._run(self.inputs) for _ in range(calls))
 
     def one_call_each(self) -> float:
         return 1 / statistics.mean(self._run([item]) for item in self.inputs[:32])
@@ -161,6 +162,7 @@ def main() -> None:
                         run_load(node.port, model, payload, output_length=HORIZON, clients=2, seconds=2)  # warm up
                     costs[isolation] = paired_node_cost_ms(node.port, model, payload, bare)
                     served = one_each  # requests/s expected at the next client count, to size its window
+                    ideal_next = bare.ideal(calls=1)
                     for clients in map(int, args.clients.split(",")):
                         seconds = window_seconds(args.seconds, clients, served)
                         print(f"  {model}, {isolation}: {clients} clients for {seconds:.0f} s ...", file=sys.stderr,
@@ -168,11 +170,13 @@ def main() -> None:
                         result = run_load(node.port, model, payload, output_length=HORIZON, clients=clients,
                                           seconds=seconds)
                         served = result.per_second or served
-                        rows.append((isolation, result))
+                        # the ideal right before and right after this window: the machine's speed drifts
+                        ideal_prior, ideal_next = ideal_next, bare.ideal(calls=1)
+                        rows.append((isolation, result, (ideal_prior + ideal_next) / 2))
                 finally:
                     node.stop()
             # Measured again after the windows: on a shared machine the bare figure drifts by a tenth or more
-            # within minutes; the ratios use the mean of the two.
+            # within minutes (the ratios use the ideal measured around each window).
             ideal_after = bare.ideal()
             ideal = (ideal_before + ideal_after) / 2
             print(f"\n{model}: context {CONTEXT}, horizon {HORIZON}; bare in-process: one call for "
@@ -180,11 +184,11 @@ def main() -> None:
                   f"windows, {ideal_after:.1f} after), one call each {one_each:.1f}/s, one call p50 "
                   f"{bare_p50:.1f} ms", flush=True)
             print(f"  {'isolation':>9} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
-                  f"{'vs ideal':>8} {'vs each':>8}")
-            for isolation, result in rows:
+                  f"{'vs ideal':>8} {'vs each':>8}  (vs ideal: the ideal measured just before and after the window)")
+            for isolation, result, ideal_around in rows:
                 extra = f"  (node cost at 1 client, paired: {costs[isolation]:+.1f} ms)" if result.clients == 1 else ""
                 print(f"  {isolation:>9} {result.clients:7d} {result.per_second:8.1f} {result.p50_ms:8.1f} "
-                      f"{result.p99_ms:8.1f} {result.errors:6d} {result.per_second / ideal:8.2f} "
+                      f"{result.p99_ms:8.1f} {result.errors:6d} {result.per_second / ideal_around:8.2f} "
                       f"{result.per_second / one_each:8.2f}{extra}", flush=True)
 
 
