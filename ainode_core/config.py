@@ -124,7 +124,7 @@ class Settings:
     ain_logs_dir: Path = _setting(Path("logs"), Path)
     ain_inference_batch_interval_in_ms: int = _setting(15, _non_negative_int,
                                                        "longest a request waits for company in a batch")
-    ain_inference_max_batch_size: int = _setting(64, _positive_int, "most requests merged into one model call")
+    ain_inference_max_batch_size: int = _setting(128, _positive_int, "most requests merged into one model call")
     ain_inference_max_output_length: int = _setting(2880, _positive_int, "largest output_length accepted")
     ain_inference_timeout_in_ms: int = _setting(60000, _positive_int, "default deadline of a request")
     ain_inference_hung_call_grace_in_ms: int = _setting(

@@ -11,7 +11,7 @@ with ``RunningNode`` (default settings). The N series go over Thrift (a) as ONE 
 columns — note that Chronos-2 forecasts the columns of one request JOINTLY as one group (group attention
 across them), so this is not the same computation as N univariate forecasts — and (b) as N univariate
 requests from ``--clients`` concurrent threads (one ``AINodeClient`` each), which the node batches into
-model calls of up to ``ain_inference_max_batch_size`` (64) requests. The direct side is measured again,
+model calls of up to ``ain_inference_max_batch_size`` (128) requests. The direct side is measured again,
 alternating with the served calls, so both see the same machine load.
 
     .venv/bin/python bench/bench_chronos2.py [--series 1,32,256] [--repeats 3] [--threads N] [--clients 32]

@@ -8,7 +8,7 @@ and `arima` (sktime), Timer-XL and Chronos-2 at their published sizes (84M, 120M
 built here: the hub is out of reach). For each model it prints the bare pipeline called in-process (all
 requests in ONE call: the ideal; one call per request: what batching buys; the p50 of one call with the
 served request's series), then, for 1/8/32/128 clients, each a separate process with a persistent connection
-(`bench/loadgen.py`), the served requests/s (those answered inside the window), p50 and p99 latency, errors,
+(`bench/loadgen.py`), the served requests/s (each client's steady rate, summed), p50 and p99 latency, errors,
 and the ratios: served / ideal (the ideal measured by one call just before and one just after that window),
 served / one-call-each, and the cost of the node at one client: served minus bare, measured in pairs (one
 request over a persistent connection, then the same series through the bare pipeline, alternating which goes
