@@ -343,7 +343,7 @@ def _figures(row: Row | None) -> str:
 
 
 def print_table(apache: list[Row], ours: list[Row] | None) -> None:
-    print(f"\ncontext 512, horizon {HORIZON}; requests/s over the window, latencies in ms")
+    print(f"\ncontext 512, horizon {HORIZON}; requests/s: the clients' steady rates summed (bench/loadgen.py), latencies in ms")
     header = f"{'model':>16} {'clients':>7} {'req/s':>8} {'p50':>8} {'p99':>8} {'errors':>6}"
     if ours is None:
         print(header)
