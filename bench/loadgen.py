@@ -11,7 +11,9 @@ summed: its answers after its first, divided by the time from its first answer t
 and dividing by the window would be biased low by up to a batch: when every client waits for the same batch
 (128 clients, one call of 128), answers come in bursts one call apart, the first only a call after the window
 opens, so an 8-call window holds 7 or 8 bursts (Timer-XL at 128 clients: a tenth less, from the window's
-phase alone). ``payload`` is the TsBlock bytes of the request (encode once in the parent).
+phase alone). A client that a node starves counts only for the answers it got (and a client served early and
+then starved would count too much: compare ``requests`` with ``per_second * seconds``). ``payload`` is the
+TsBlock bytes of the request (encode once in the parent).
 """
 from __future__ import annotations
 
